@@ -1,0 +1,59 @@
+//! Captures a panic's message and location before the module aborts, so the host can report
+//! it as the invocation's error instead of a bare `unreachable` trap.
+
+use std::sync::{Mutex, Once, PoisonError};
+
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// Installs the hook once; later calls do nothing.
+pub(crate) fn install_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("Box<dyn Any>");
+            let text = match info.location() {
+                Some(at) => format!(
+                    "panicked at {}:{}:{}: {message}",
+                    at.file(),
+                    at.line(),
+                    at.column()
+                ),
+                None => format!("panicked: {message}"),
+            };
+            // One line on stderr: the host turns it into a single ERROR log record.
+            eprintln!("{}", text.replace('\n', " "));
+            *LAST_PANIC.lock().unwrap_or_else(PoisonError::into_inner) = Some(text);
+        }));
+    });
+}
+
+/// The last panic's description, `panicked at FILE:LINE:COL: MESSAGE`.
+pub(crate) fn last_panic() -> Option<String> {
+    LAST_PANIC
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hook_records_message_and_location() {
+        install_hook();
+        let line = line!() + 1;
+        let result = std::panic::catch_unwind(|| panic!("boom {}", 42));
+        assert!(result.is_err());
+        let recorded = last_panic().expect("a panic was recorded");
+        assert_eq!(
+            recorded,
+            format!("panicked at {}:{line}:50: boom 42", file!())
+        );
+    }
+}

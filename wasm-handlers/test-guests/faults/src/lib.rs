@@ -1,0 +1,126 @@
+//! A test guest that misbehaves on demand, so the host's handling of each failure can be
+//! tested against real wasm built from Rust.
+
+use std::io::Write;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wasi_lambda::{Context, Error};
+
+/// What the guest should do.
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// Return the payload unchanged.
+    Echo {
+        /// Any JSON.
+        payload: Value,
+    },
+    /// Return `Err` with this type and message.
+    Fail {
+        /// The `errorType`.
+        error_type: String,
+        /// The `errorMessage`.
+        message: String,
+    },
+    /// Fail with a `?`-converted standard error.
+    ParseInt {
+        /// Text that is not a number.
+        text: String,
+    },
+    /// Panic with this message.
+    Panic {
+        /// The panic message.
+        message: String,
+    },
+    /// Trap without a panic (`unreachable`).
+    Trap,
+    /// Write to stdout and stderr, including partial lines, then succeed.
+    Log {
+        /// Written to stdout one `println!` each.
+        stdout: Vec<String>,
+        /// Written to stderr one `eprintln!` each.
+        stderr: Vec<String>,
+        /// Written to stdout without a trailing newline.
+        partial: Option<String>,
+    },
+    /// Report the environment, arguments and whether host files are visible.
+    Environment,
+    /// Report the context fields and the remaining time.
+    Context,
+    /// Count invocations in a global, to observe instance reuse and replacement.
+    Counter,
+}
+
+static mut COUNTER: u64 = 0;
+
+/// Does what the event says.
+#[wasi_lambda::handler]
+pub fn faults(action: Action, ctx: Context) -> Result<Value, Error> {
+    match action {
+        Action::Echo { payload } => Ok(payload),
+        Action::Fail {
+            error_type,
+            message,
+        } => Err(Error::new(error_type, message)),
+        Action::ParseInt { text } => Ok(json!(text.parse::<i64>()?)),
+        Action::Panic { message } => panic!("{message}"),
+        Action::Trap => trap(),
+        Action::Log {
+            stdout,
+            stderr,
+            partial,
+        } => {
+            for line in &stdout {
+                println!("{line}");
+            }
+            for line in &stderr {
+                eprintln!("{line}");
+            }
+            if let Some(partial) = partial {
+                print!("{partial}");
+                std::io::stdout().flush()?;
+            }
+            Ok(json!({ "logged": stdout.len() + stderr.len() }))
+        }
+        Action::Environment => Ok(json!({
+            "env": std::env::vars().collect::<Vec<_>>(),
+            "args": std::env::args().collect::<Vec<_>>(),
+            "etcPasswd": std::fs::read_to_string("/etc/passwd").is_ok(),
+            "cwd": std::env::current_dir().map(|p| p.display().to_string()).ok(),
+        })),
+        Action::Context => Ok(json!({
+            "requestId": ctx.request_id,
+            "functionName": ctx.function_name,
+            "functionVersion": ctx.function_version,
+            "invokedFunctionArn": ctx.invoked_function_arn,
+            "memoryLimitMb": ctx.memory_limit_mb,
+            "deadlineMs": ctx.deadline_ms,
+            "logGroupName": ctx.log_group_name,
+            "logStreamName": ctx.log_stream_name,
+            "xrayTraceId": ctx.xray_trace_id,
+            "clientContext": ctx.client_context,
+            "identity": ctx.identity,
+            "tenantId": ctx.tenant_id,
+            "remainingMs": ctx.remaining_time().as_millis() as u64,
+        })),
+        Action::Counter => {
+            // SAFETY: wasm32 guests are single-threaded and this is the only access.
+            let count = unsafe {
+                COUNTER += 1;
+                COUNTER
+            };
+            Ok(json!({ "count": count }))
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn trap() -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn trap() -> ! {
+    std::process::abort()
+}
