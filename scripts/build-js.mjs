@@ -1,0 +1,22 @@
+// Bundles the TypeScript sources with esbuild: the CLI and library for Node, and the
+// Lambda entry as one self-contained file (dependencies inlined) for the managed runtime.
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  // esbuild's ESM output has no `require`; some dependencies still call it for builtins.
+  banner: {
+    js: "import { createRequire as __wlCreateRequire } from 'node:module'; const require = __wlCreateRequire(import.meta.url);",
+  },
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js', packages: 'external' }),
+  build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', packages: 'external' }),
+  build({ ...common, entryPoints: ['src/lambda/handler.ts'], outfile: 'dist/lambda/handler.mjs', minify: true }),
+]);

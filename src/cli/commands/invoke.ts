@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { toError, WasiLambdaError } from '../../errors.js';
+import { parseWasiKind } from '../../host/wasi/index.js';
+import { invokeLocal } from '../../local/invoke-local.js';
+import { parseLogFormat } from '../../logging/log-format.js';
+
+export interface InvokeCommandOptions {
+  handler: string;
+  event?: string;
+  workspace: string;
+  wasi?: string;
+  logFormat?: string;
+  memory: number;
+  timeout: number;
+  functionName?: string;
+  env: string[];
+  install: boolean;
+}
+
+async function readEvent(source: string | undefined): Promise<Uint8Array> {
+  if (source === undefined) return new TextEncoder().encode('{}');
+  try {
+    if (source === '-') return new TextEncoder().encode(await text(process.stdin));
+    return await readFile(source);
+  } catch (err) {
+    throw new WasiLambdaError('INVALID_INPUT', `cannot read the event from ${source}: ${toError(err).message}`);
+  }
+}
+
+function parseEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new WasiLambdaError('INVALID_INPUT', `--env expects KEY=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+/**
+ * `wasi-lambda invoke`: one local invocation. The response goes to stdout; logs and the
+ * START/END/REPORT lines go to stderr. Exits 1 when the function returned an error.
+ */
+export async function invokeCommand(options: InvokeCommandOptions): Promise<number> {
+  const event = await readEvent(options.event);
+  const { outcome } = await invokeLocal({
+    handler: options.handler,
+    event,
+    workspace: options.workspace,
+    wasi: parseWasiKind(options.wasi, '--wasi'),
+    logFormat: parseLogFormat(options.logFormat ?? process.env.AWS_LAMBDA_LOG_FORMAT, '--log-format'),
+    env: parseEnv(options.env),
+    config: {
+      memoryMb: options.memory,
+      timeoutSeconds: options.timeout,
+      ...(options.functionName === undefined ? {} : { functionName: options.functionName }),
+    },
+    build: { install: options.install },
+  });
+  if (outcome.status === 'ok') {
+    process.stdout.write(outcome.response);
+    process.stdout.write('\n');
+    return 0;
+  }
+  process.stdout.write(`${JSON.stringify(outcome.error)}\n`);
+  return 1;
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_WORKSPACE } from '../build/build-handlers.js';
+import { WASI_KINDS } from '../host/wasi/index.js';
+import { VERSION } from '../version.js';
+import { action } from './action.js';
+import { buildCommand } from './commands/build.js';
+import { invokeCommand } from './commands/invoke.js';
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return parsed;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+const program = new Command('wasi-lambda')
+  .description('Build Rust Lambda handlers to wasm32-wasip1 and run them the way AWS Lambda does.')
+  .version(VERSION);
+
+program
+  .command('build')
+  .description('compile every handler crate in the workspace to wasm32-wasip1')
+  .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
+  .option('-f, --force', 'rebuild even if the sources are unchanged')
+  .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
+  .action(action(buildCommand));
+
+program
+  .command('invoke')
+  .description('invoke a handler once, locally: response on stdout, logs and REPORT on stderr')
+  .option('-H, --handler <name|file.wasm>', 'handler package in the workspace, or a .wasm file', 'hello')
+  .option('-e, --event <file|->', 'JSON event file, or - for stdin (default: {})')
+  .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
+  .addOption(new Option('--wasi <impl>', 'WASI implementation').choices(WASI_KINDS).default('wasmer'))
+  .addOption(
+    new Option('--log-format <format>', 'Lambda log format (default: $AWS_LAMBDA_LOG_FORMAT or text)').choices([
+      'text',
+      'json',
+      'Text',
+      'JSON',
+    ]),
+  )
+  .option('-m, --memory <mb>', 'memory size in MB', positiveInt, 128)
+  .option('-t, --timeout <seconds>', 'function timeout in seconds', positiveInt, 3)
+  .option('--function-name <name>', 'function name (default: the handler name)')
+  .option('--env <KEY=VALUE>', 'grant the guest an environment variable (repeatable)', collect, [])
+  .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
+  .action(action(invokeCommand));
+
+await program.parseAsync();

@@ -1,0 +1,32 @@
+import { init, WASI } from '@wasmer/wasi';
+import type { WasiBackend, WasiGrant, WasiSession } from './backend.js';
+
+let ready: Promise<void> | undefined;
+
+/**
+ * `@wasmer/wasi`: an in-memory WASI with no access to the host filesystem at all, which is
+ * why it is the default. Its stdout/stderr buffers are bypassed: the host intercepts
+ * `fd_write` on fds 1 and 2 and streams lines itself.
+ */
+export async function createWasmerBackend(): Promise<WasiBackend> {
+  ready ??= init();
+  await ready;
+  return {
+    kind: 'wasmer',
+    session(module: WebAssembly.Module, grant: WasiGrant): WasiSession {
+      const wasi = new WASI({ env: { ...grant.env }, args: [...grant.args] });
+      const imports = wasi.getImports(module) as WebAssembly.Imports;
+      return {
+        imports: imports.wasi_snapshot_preview1 ?? {},
+        start(instance) {
+          wasi.instantiate(instance, {});
+          const initialize = instance.exports._initialize;
+          if (typeof initialize === 'function') initialize();
+        },
+        dispose() {
+          wasi.free();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,252 @@
+import { readFile } from 'node:fs/promises';
+import { toError, WasiLambdaError } from '../errors.js';
+import { formatLogLine, type LogFormat } from '../logging/log-format.js';
+import { callHandle, checkContract, type HandlerExports, readPanicInfo } from './abi.js';
+import type { InvokeContext } from './context.js';
+import { GuestMemory } from './guest-memory.js';
+import { GuestOutput, type GuestStream } from './guest-output.js';
+import { createWasiBackend, type WasiBackend, type WasiKind, type WasiSession } from './wasi/index.js';
+
+/** A Lambda error body, as the Runtime API and the Invoke API carry it. */
+export interface LambdaErrorBody {
+  errorType: string;
+  errorMessage: string;
+  stackTrace?: string[];
+}
+
+/**
+ * How an invocation ended. `handler` errors are the guest's own `Err`; `runtime` errors
+ * (trap, exit, ABI violation) replaced the instance, so the next call starts clean.
+ */
+export type InvokeOutcome =
+  | { status: 'ok'; response: Uint8Array }
+  | { status: 'error'; kind: 'handler' | 'runtime'; error: LambdaErrorBody };
+
+export interface WasmHostOptions {
+  /** WASI implementation; `wasmer` (default) has no host filesystem at all. */
+  wasi?: WasiKind;
+  /** The guest's entire environment. Nothing from the host's leaks in. */
+  env?: Readonly<Record<string, string>>;
+  /** `argv[0]` the guest sees; defaults to the function name. */
+  programName?: string;
+  logFormat?: LogFormat;
+  /** Where formatted log lines go: CloudWatch reads the process's stdout. */
+  logSink?: (line: string) => void;
+}
+
+const WASI_ERRNO_SUCCESS = 0;
+/** uvwasi answers an out-of-bounds pointer with EOVERFLOW; so does this host. */
+const WASI_ERRNO_OVERFLOW = 61;
+
+/** Thrown from the `proc_exit` import to unwind the guest. */
+class GuestExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`guest exited with status ${exitCode}`);
+  }
+}
+
+interface LiveInstance {
+  exports: HandlerExports;
+  memory: GuestMemory;
+  wasi: WasiSession;
+}
+
+/**
+ * Runs a handler module: compiled once, instantiated with WASI, invoked with the raw event
+ * bytes and the Lambda context through linear memory.
+ *
+ * ```ts
+ * const host = await WasmHost.fromFile('hello.wasm', { env: { STAGE: 'dev' } });
+ * const outcome = host.invoke(new TextEncoder().encode('{"name":"Ada"}'), context);
+ * if (outcome.status === 'ok') console.log(new TextDecoder().decode(outcome.response));
+ * ```
+ */
+export class WasmHost {
+  readonly #module: WebAssembly.Module;
+  readonly #backend: WasiBackend;
+  readonly #options: Required<Omit<WasmHostOptions, 'wasi' | 'programName'>> & { programName: string };
+  readonly #output: GuestOutput;
+  #instance: LiveInstance | undefined;
+  #requestId: string | undefined;
+  #instances = 0;
+
+  private constructor(module: WebAssembly.Module, backend: WasiBackend, options: WasmHostOptions) {
+    this.#module = module;
+    this.#backend = backend;
+    this.#options = {
+      env: options.env ?? {},
+      programName: options.programName ?? 'handler',
+      logFormat: options.logFormat ?? 'text',
+      logSink: options.logSink ?? ((line) => process.stdout.write(line)),
+    };
+    this.#output = new GuestOutput((stream, line) => this.#log(stream, line));
+  }
+
+  /** Compiles `bytes` and prepares the first instance (Lambda's init phase). */
+  static async create(
+    bytes: Uint8Array<ArrayBuffer> | WebAssembly.Module,
+    options: WasmHostOptions = {},
+  ): Promise<WasmHost> {
+    let module: WebAssembly.Module;
+    if (bytes instanceof WebAssembly.Module) {
+      module = bytes;
+    } else {
+      try {
+        module = await WebAssembly.compile(bytes);
+      } catch (err) {
+        throw new WasiLambdaError('MODULE_INVALID', `not a valid WebAssembly module: ${toError(err).message}`, {
+          cause: err,
+        });
+      }
+    }
+    checkContract(module);
+    const backend = await createWasiBackend(options.wasi ?? 'wasmer');
+    const host = new WasmHost(module, backend, options);
+    host.#ensureInstance();
+    return host;
+  }
+
+  static async fromFile(path: string, options: WasmHostOptions = {}): Promise<WasmHost> {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = await readFile(path);
+    } catch (err) {
+      throw new WasiLambdaError('HANDLER_NOT_FOUND', `cannot read ${path}: ${toError(err).message}`, { cause: err });
+    }
+    return WasmHost.create(bytes, options);
+  }
+
+  /** Which WASI implementation this host uses. */
+  get wasi(): WasiKind {
+    return this.#backend.kind;
+  }
+
+  /** How many instances were created so far: 1 plus one per replaced instance. */
+  get instanceCount(): number {
+    return this.#instances;
+  }
+
+  /**
+   * Runs one invocation. Never throws for guest misbehaviour: a trap, `proc_exit` or ABI
+   * violation becomes a `runtime` error outcome and the instance is replaced.
+   */
+  invoke(event: Uint8Array, ctx: InvokeContext): InvokeOutcome {
+    this.#requestId = ctx.requestId;
+    let live: LiveInstance | undefined;
+    try {
+      live = this.#ensureInstance();
+      const result = callHandle(live.exports, live.memory, event, ctx);
+      if (result.ok) return { status: 'ok', response: result.body };
+      return {
+        status: 'error',
+        kind: 'handler',
+        error: { errorType: result.errorType, errorMessage: result.errorMessage },
+      };
+    } catch (err) {
+      const error = this.#describeFailure(err, live);
+      this.#discardInstance();
+      return { status: 'error', kind: 'runtime', error };
+    } finally {
+      this.#output.flush();
+      this.#requestId = undefined;
+    }
+  }
+
+  #describeFailure(err: unknown, live: LiveInstance | undefined): LambdaErrorBody {
+    if (err instanceof GuestExit) {
+      return {
+        errorType: 'Runtime.ExitError',
+        errorMessage: `Runtime exited with error: exit status ${err.exitCode}`,
+      };
+    }
+    if (err instanceof WasiLambdaError && err.code === 'GUEST_ABI_VIOLATION') {
+      return { errorType: 'Runtime.AbiViolation', errorMessage: err.message };
+    }
+    const panic = live ? readPanicInfo(live.exports, live.memory) : undefined;
+    if (panic !== undefined) return { errorType: 'Runtime.Panic', errorMessage: panic };
+    const error = toError(err);
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      return { errorType: 'Runtime.StackOverflow', errorMessage: `wasm trap: ${error.message}` };
+    }
+    if (error instanceof WebAssembly.RuntimeError) {
+      return { errorType: 'Runtime.Trap', errorMessage: `wasm trap: ${error.message}` };
+    }
+    if (error instanceof WasiLambdaError) {
+      return { errorType: 'Runtime.HostError', errorMessage: error.message };
+    }
+    return { errorType: 'Runtime.Trap', errorMessage: `${error.name}: ${error.message}` };
+  }
+
+  #ensureInstance(): LiveInstance {
+    if (this.#instance) return this.#instance;
+    const wasi = this.#backend.session(this.#module, {
+      env: this.#options.env,
+      args: [this.#options.programName],
+    });
+    let memory: GuestMemory | undefined;
+    const imports: WebAssembly.ModuleImports = {
+      ...wasi.imports,
+      fd_write: (fd: number, iovs: number, iovsLen: number, nwritten: number): number => {
+        const stream: GuestStream | undefined = fd === 1 ? 'stdout' : fd === 2 ? 'stderr' : undefined;
+        const fallback = wasi.imports.fd_write;
+        if (stream === undefined || memory === undefined) {
+          return typeof fallback === 'function' ? (fallback(fd, iovs, iovsLen, nwritten) as number) : 8;
+        }
+        return this.#guestWrite(memory, stream, iovs, iovsLen, nwritten);
+      },
+      proc_exit: (code: number): never => {
+        throw new GuestExit(code >>> 0);
+      },
+    };
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(this.#module, { wasi_snapshot_preview1: imports });
+    } catch (err) {
+      wasi.dispose();
+      throw new WasiLambdaError('MODULE_INVALID', `cannot instantiate the module: ${toError(err).message}`, {
+        cause: err,
+      });
+    }
+    const exports = instance.exports as unknown as HandlerExports;
+    memory = new GuestMemory(exports.memory);
+    wasi.start(instance);
+    this.#instance = { exports, memory, wasi };
+    this.#instances += 1;
+    return this.#instance;
+  }
+
+  #discardInstance(): void {
+    this.#instance?.wasi.dispose();
+    this.#instance = undefined;
+  }
+
+  /** `fd_write` for stdout/stderr: every iovec is validated before anything is written. */
+  #guestWrite(memory: GuestMemory, stream: GuestStream, iovs: number, iovsLen: number, nwritten: number): number {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    try {
+      const count = iovsLen >>> 0;
+      memory.check(iovs, count * 8, 'iovec array');
+      memory.check(nwritten, 4, 'nwritten');
+      for (let i = 0; i < count; i++) {
+        const at = (iovs >>> 0) + i * 8;
+        const ptr = memory.u32(at, 'iovec');
+        const len = memory.u32(at + 4, 'iovec');
+        chunks.push(memory.view(ptr, len, 'iovec buffer'));
+        total += len;
+      }
+      if (total > 0xffff_ffff) return WASI_ERRNO_OVERFLOW;
+    } catch (err) {
+      if (err instanceof WasiLambdaError && err.code === 'GUEST_ABI_VIOLATION') return WASI_ERRNO_OVERFLOW;
+      throw err;
+    }
+    for (const chunk of chunks) this.#output.write(stream, chunk);
+    memory.setU32(nwritten, total, 'nwritten');
+    return WASI_ERRNO_SUCCESS;
+  }
+
+  #log(stream: GuestStream, message: string): void {
+    const level = stream === 'stdout' ? 'INFO' : 'ERROR';
+    this.#options.logSink(formatLogLine(this.#options.logFormat, level, this.#requestId, message));
+  }
+}

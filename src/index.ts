@@ -1,0 +1,23 @@
+/**
+ * wasi-lambda as a library: the same functions the CLI runs.
+ *
+ * ```ts
+ * import { invokeLocal } from 'wasi-lambda';
+ * const { outcome } = await invokeLocal({ handler: 'hello', event: Buffer.from('{}') });
+ * ```
+ * @module
+ */
+export { type BuildOptions, type BuildResult, buildHandlers } from './build/build-handlers.js';
+export { resolveWasmToolchain, type Toolchain, WASM_TARGET } from './build/toolchain.js';
+export { type ErrorCode, WasiLambdaError } from './errors.js';
+export { fromNodeContext, type InvokeContext, type NodeLambdaContext } from './host/context.js';
+export type { WasiKind } from './host/wasi/index.js';
+export {
+  type InvokeOutcome,
+  type LambdaErrorBody,
+  WasmHost,
+  type WasmHostOptions,
+} from './host/wasm-host.js';
+export { type InvokeLocalOptions, type InvokeLocalResult, invokeLocal } from './local/invoke-local.js';
+export { formatLogLine, type LogFormat } from './logging/log-format.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,53 @@
+import { WasiLambdaError } from '../errors.js';
+
+/** Never handed to a guest, whatever the configuration says. */
+export const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
+
+/**
+ * Lambda's descriptive, non-secret variables: a handler may read them just as a native
+ * handler would.
+ */
+export const ALWAYS_GRANTED = [
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'TZ',
+] as const;
+
+/** Names the function configuration grants, comma-separated: `STAGE,TABLE_NAME`. */
+export const GRANT_VARIABLE = 'WASI_LAMBDA_ENV';
+
+/**
+ * The guest's environment: Lambda's descriptive variables plus the names listed in
+ * `WASI_LAMBDA_ENV`, read from the process environment. Credentials are refused even when
+ * listed, because a guest that holds them can act as the function's role.
+ *
+ * ```ts
+ * guestEnvironment({ WASI_LAMBDA_ENV: 'STAGE', STAGE: 'prod', AWS_SECRET_ACCESS_KEY: 'x' });
+ * // { STAGE: 'prod' }
+ * ```
+ */
+export function guestEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const requested = (env[GRANT_VARIABLE] ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  const refused = requested.filter((name) => (CREDENTIAL_VARIABLES as readonly string[]).includes(name));
+  if (refused.length > 0) {
+    throw new WasiLambdaError(
+      'INVALID_CONFIG',
+      `${GRANT_VARIABLE} lists ${refused.join(', ')}; AWS credentials are never passed to a wasm guest. ` +
+        'Remove them from the list; call AWS from the host side instead.',
+    );
+  }
+  const granted: Record<string, string> = {};
+  for (const name of [...ALWAYS_GRANTED, ...requested]) {
+    const value = env[name];
+    if (value !== undefined) granted[name] = value;
+  }
+  return granted;
+}

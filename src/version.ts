@@ -1,0 +1,2 @@
+/** The wasi-lambda version, stamped into reports and `--version`. */
+export const VERSION = '0.1.0';
