@@ -78,6 +78,10 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
     Ok(quote! {
         #function
 
+        // Checks the event, response and error types on every target, so a wrong type is
+        // reported where the handler is written, not only when building for wasm32.
+        const _: () = ::wasi_lambda::__private::assert_handler(#name);
+
         // The exports of the `wasi-lambda:handler/lambda-handler` world (canonical ABI).
         #[cfg(target_arch = "wasm32")]
         const _: () = {

@@ -7,6 +7,16 @@ pub(crate) const UNMARSHAL_ERROR: &str = "Runtime.UnmarshalError";
 /// `errorType` of a response that cannot be serialised to JSON.
 pub(crate) const MARSHAL_ERROR: &str = "Runtime.MarshalError";
 
+/// Accepts exactly the functions [`dispatch`] can run; the `handler` macro calls it in a
+/// constant so that a wrong event, response or error type fails to compile on any target.
+pub const fn assert_handler<E, R, X>(_handler: fn(E, Context) -> Result<R, X>)
+where
+    E: DeserializeOwned,
+    R: Serialize,
+    X: Into<Error>,
+{
+}
+
 /// Runs one invocation of `handler` on raw event bytes and returns the raw response bytes.
 ///
 /// The generated exports call this on every target, so decoding, error mapping and encoding

@@ -64,7 +64,7 @@ pub use wasi_lambda_macros::handler;
 /// Items used by the code that [`handler`] generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::dispatch::dispatch;
+    pub use crate::dispatch::{assert_handler, dispatch};
     #[cfg(any(target_arch = "wasm32", clippy))]
     pub use crate::wasm;
 }

@@ -28,10 +28,12 @@ pub enum Action {
         /// Text that is not a number.
         text: String,
     },
-    /// Panic with this message.
+    /// Panic with this message, after logging a line if asked.
     Panic {
         /// The panic message.
         message: String,
+        /// Written to stdout before the panic.
+        log: Option<String>,
     },
     /// Trap without a panic (`unreachable`).
     Trap,
@@ -64,7 +66,12 @@ pub fn faults(action: Action, ctx: Context) -> Result<Value, Error> {
             message,
         } => Err(Error::new(error_type, message)),
         Action::ParseInt { text } => Ok(json!(text.parse::<i64>()?)),
-        Action::Panic { message } => panic!("{message}"),
+        Action::Panic { message, log } => {
+            if let Some(line) = log {
+                println!("{line}");
+            }
+            panic!("{message}")
+        }
         Action::Trap => trap(),
         Action::Log {
             stdout,

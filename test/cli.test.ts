@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { handlerPath } from './support/handlers.js';
+import { run } from './support/spawn.js';
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+const cli = (args: string[], input?: string) =>
+  run(process.execPath, ['dist/cli.js', ...args], input === undefined ? {} : { input });
+
+describe('wasi-lambda invoke (the built CLI, as a child process)', () => {
+  it('prints the response on stdout and Lambda platform lines on stderr', async () => {
+    const { code, stdout, stderr } = await cli([
+      'invoke',
+      '--handler',
+      'hello',
+      '--event',
+      'test/fixtures/events/hello.json',
+      '--no-install',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('{"message":"Hello, Ada!"}\n');
+    const lines = stderr.split('\n').slice(0, -1);
+    const start = new RegExp(`^START RequestId: (${UUID}) Version: \\$LATEST$`).exec(lines[0] ?? '');
+    expect(start).not.toBeNull();
+    const requestId = start?.[1];
+    expect(lines[1]).toMatch(new RegExp(`^\\S+Z\\t${requestId}\\tINFO\\tgreeting Ada from hello$`));
+    expect(lines[2]).toBe(`END RequestId: ${requestId}`);
+    expect(lines[3]).toMatch(
+      new RegExp(
+        `^REPORT RequestId: ${requestId}\\tDuration: \\d+\\.\\d\\d ms\\tBilled Duration: \\d+ ms\\t` +
+          'Memory Size: 128 MB\\tMax Memory Used: \\d+ MB\\tInit Duration: \\d+\\.\\d\\d ms\\t$',
+      ),
+    );
+  });
+
+  it('reads the event from stdin with --event - and honours --memory and --log-format', async () => {
+    const { code, stdout, stderr } = await cli(
+      ['invoke', '-H', 'hello', '--event', '-', '--memory', '512', '--log-format', 'JSON', '--no-install'],
+      '{"name":"Grace"}',
+    );
+    expect(code).toBe(0);
+    expect(stdout).toBe('{"message":"Hello, Grace!"}\n');
+    const record = stderr.split('\n').find((line) => line.startsWith('{'));
+    expect(JSON.parse(record ?? '')).toMatchObject({ level: 'INFO', message: 'greeting Grace from hello' });
+    expect(stderr).toContain('Memory Size: 512 MB');
+  });
+
+  it('runs a .wasm file given by path, and exits 1 with the error body on a function error', async () => {
+    const { code, stdout } = await cli(
+      ['invoke', '--handler', handlerPath('faults'), '--event', '-'],
+      '{"action":"fail","error_type":"OutOfStock","message":"sku A1"}',
+    );
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toEqual({ errorType: 'OutOfStock', errorMessage: 'sku A1' });
+  });
+
+  it('names the problem and exits 2 for an unknown handler or a missing event file', async () => {
+    const unknown = await cli(['invoke', '--handler', 'nope', '--no-install']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/error \[HANDLER_NOT_FOUND\]: no handler package named "nope".*built: .*hello/);
+
+    const missing = await cli(['invoke', '--event', 'no/such/event.json', '--no-install']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/error \[INVALID_INPUT\]: cannot read the event from no\/such\/event\.json/);
+  });
+
+  it('rejects a malformed option value before doing any work', async () => {
+    const { code, stderr } = await cli(['invoke', '--memory', 'lots']);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/--memory.*expected a positive integer/);
+  });
+
+  it('build lists the handlers and does not rebuild unchanged sources', async () => {
+    const { code, stdout, stderr } = await cli(['build', '--no-install']);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/wasi-lambda: up to date/);
+    const names = stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t')[0]);
+    expect(names).toEqual(['faults', 'hello', 'http-api']);
+  });
+});

@@ -1,0 +1,213 @@
+import { readFile } from 'node:fs/promises';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { WasiKind } from '../src/host/wasi/index.js';
+import { WasmHost } from '../src/host/wasm-host.js';
+import type { LogFormat } from '../src/logging/log-format.js';
+import { decode, encode, handlerPath, testContext } from './support/handlers.js';
+
+const TEXT_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\t([^\t]+)\t(INFO|ERROR)\t(.*)\n$/;
+
+async function host(
+  name: string,
+  wasi: WasiKind,
+  options: { logFormat?: LogFormat; env?: Record<string, string> } = {},
+) {
+  const lines: string[] = [];
+  const instance = await WasmHost.fromFile(handlerPath(name), {
+    wasi,
+    logSink: (line) => lines.push(line),
+    ...options,
+  });
+  return { host: instance, lines };
+}
+
+function json(outcome: ReturnType<WasmHost['invoke']>): unknown {
+  if (outcome.status !== 'ok') throw new Error(`expected success, got ${JSON.stringify(outcome)}`);
+  return JSON.parse(decode(outcome.response));
+}
+
+describe.each<WasiKind>(['wasmer', 'node'])('WasmHost with %s WASI', (wasi) => {
+  describe('the hello example', () => {
+    it('returns the greeting and logs one INFO line with the request id', async () => {
+      const { host: h, lines } = await host('hello', wasi);
+      const ctx = testContext();
+      const outcome = h.invoke(await readFile('test/fixtures/events/hello.json'), ctx);
+      expect(json(outcome)).toEqual({ message: 'Hello, Ada!' });
+      expect(lines).toHaveLength(1);
+      const [, timestamp, requestId, level, message] = TEXT_LINE.exec(lines[0] ?? '') ?? [];
+      expect(requestId).toBe(ctx.requestId);
+      expect(level).toBe('INFO');
+      expect(message).toBe('greeting Ada from test-fn');
+      expect(Math.abs(Date.parse(timestamp ?? '') - Date.now())).toBeLessThan(10_000);
+    });
+
+    it('writes JSON log records when the log format is JSON', async () => {
+      const { host: h, lines } = await host('hello', wasi, { logFormat: 'json' });
+      const ctx = testContext();
+      h.invoke(encode('{"name":"Grace"}'), ctx);
+      expect(lines).toHaveLength(1);
+      const record = JSON.parse(lines[0] ?? '');
+      expect(record).toEqual({
+        timestamp: expect.stringMatching(/Z$/),
+        level: 'INFO',
+        requestId: ctx.requestId,
+        message: 'greeting Grace from test-fn',
+      });
+    });
+
+    it('reuses one instance across warm invocations', async () => {
+      const { host: h } = await host('hello', wasi);
+      for (let i = 0; i < 50; i++)
+        expect(json(h.invoke(encode('{}'), testContext()))).toEqual({ message: 'Hello, world!' });
+      expect(h.instanceCount).toBe(1);
+    });
+  });
+
+  describe('failures become Lambda error bodies and the host survives', () => {
+    let h: WasmHost;
+    let lines: string[];
+    beforeEach(async () => {
+      ({ host: h, lines } = await host('faults', wasi));
+    });
+
+    const counter = () => json(h.invoke(encode('{"action":"counter"}'), testContext()));
+
+    it('an Err from the handler keeps its errorType and errorMessage', () => {
+      const outcome = h.invoke(
+        encode('{"action":"fail","error_type":"ValidationError","message":"sku is required"}'),
+        testContext(),
+      );
+      expect(outcome).toEqual({
+        status: 'error',
+        kind: 'handler',
+        error: { errorType: 'ValidationError', errorMessage: 'sku is required' },
+      });
+    });
+
+    it('a ? on a standard error names the error type', () => {
+      const outcome = h.invoke(encode('{"action":"parse-int","text":"12x"}'), testContext());
+      expect(outcome).toMatchObject({
+        kind: 'handler',
+        error: { errorType: 'ParseIntError', errorMessage: 'invalid digit found in string' },
+      });
+    });
+
+    it('malformed event JSON is an unmarshal error, and the instance is kept', () => {
+      expect(counter()).toEqual({ count: 1 });
+      const outcome = h.invoke(encode('{"action": "echo", "payload": '), testContext());
+      expect(outcome).toMatchObject({
+        status: 'error',
+        kind: 'handler',
+        error: { errorType: 'Runtime.UnmarshalError' },
+      });
+      if (outcome.status === 'error') expect(outcome.error.errorMessage).toMatch(/EOF while parsing/);
+      expect(counter()).toEqual({ count: 2 });
+      expect(h.instanceCount).toBe(1);
+    });
+
+    it('an event of the wrong shape names the expected type', () => {
+      const outcome = h.invoke(encode('{"action":"no-such-action"}'), testContext());
+      expect(outcome).toMatchObject({ kind: 'handler', error: { errorType: 'Runtime.UnmarshalError' } });
+      if (outcome.status === 'error') expect(outcome.error.errorMessage).toMatch(/unknown variant `no-such-action`/);
+    });
+
+    it('a panic reports its message and location, keeps the logs, and the next call gets a fresh instance', () => {
+      expect(counter()).toEqual({ count: 1 });
+      const ctx = testContext();
+      const outcome = h.invoke(encode('{"action":"panic","message":"boom 42","log":"about to fail"}'), ctx);
+      expect(outcome).toEqual({
+        status: 'error',
+        kind: 'runtime',
+        error: {
+          errorType: 'Runtime.Panic',
+          errorMessage: expect.stringMatching(/^panicked at test-guests\/faults\/src\/lib\.rs:\d+:\d+: boom 42$/),
+        },
+      });
+      const messages = lines.map((line) => TEXT_LINE.exec(line)?.slice(2));
+      expect(messages).toContainEqual([ctx.requestId, 'INFO', 'about to fail']);
+      expect(messages).toContainEqual([ctx.requestId, 'ERROR', expect.stringMatching(/^panicked at .*: boom 42$/)]);
+      // The trapped instance was replaced: its globals start over.
+      expect(counter()).toEqual({ count: 1 });
+      expect(h.instanceCount).toBe(2);
+    });
+
+    it('a trap without a panic is a Runtime.Trap', () => {
+      const outcome = h.invoke(encode('{"action":"trap"}'), testContext());
+      expect(outcome).toEqual({
+        status: 'error',
+        kind: 'runtime',
+        error: { errorType: 'Runtime.Trap', errorMessage: 'wasm trap: unreachable' },
+      });
+      expect(counter()).toEqual({ count: 1 });
+    });
+
+    it('streams stdout as INFO and stderr as ERROR lines, flushing a partial last line', () => {
+      const ctx = testContext();
+      const outcome = h.invoke(
+        encode(
+          JSON.stringify({
+            action: 'log',
+            stdout: ['first', 'second: ünïcödé'],
+            stderr: ['warning: disk\tfull'],
+            partial: 'no newline',
+          }),
+        ),
+        ctx,
+      );
+      expect(json(outcome)).toEqual({ logged: 3 });
+      expect(lines.map((line) => TEXT_LINE.exec(line)?.slice(3))).toEqual([
+        ['INFO', 'first'],
+        ['INFO', 'second: ünïcödé'],
+        ['ERROR', 'warning: disk\tfull'],
+        ['INFO', 'no newline'],
+      ]);
+      expect(lines.every((line) => line.includes(`\t${ctx.requestId}\t`))).toBe(true);
+    });
+
+    it('passes every context field and a deadline the guest can measure', () => {
+      const ctx = testContext({
+        xrayTraceId: 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1',
+        clientContext: '{"custom":{"k":"v"}}',
+        identity: '{"cognitoIdentityId":"id"}',
+        tenantId: 'acme',
+      });
+      const seen = json(h.invoke(encode('{"action":"context"}'), ctx)) as Record<string, unknown>;
+      expect(seen).toEqual({
+        requestId: ctx.requestId,
+        functionName: ctx.functionName,
+        functionVersion: ctx.functionVersion,
+        invokedFunctionArn: ctx.invokedFunctionArn,
+        memoryLimitMb: ctx.memoryLimitMb,
+        deadlineMs: ctx.deadlineMs,
+        logGroupName: ctx.logGroupName,
+        logStreamName: ctx.logStreamName,
+        xrayTraceId: ctx.xrayTraceId,
+        clientContext: ctx.clientContext,
+        identity: ctx.identity,
+        tenantId: ctx.tenantId,
+        remainingMs: expect.any(Number),
+      });
+      expect(seen.remainingMs).toBeGreaterThan(2000);
+      expect(seen.remainingMs).toBeLessThanOrEqual(3000);
+
+      const bare = json(h.invoke(encode('{"action":"context"}'), testContext())) as Record<string, unknown>;
+      expect(bare.xrayTraceId).toBeNull();
+      expect(bare.tenantId).toBeNull();
+    });
+  });
+
+  describe('least authority', () => {
+    it('the guest sees only the granted environment and no host files', async () => {
+      process.env.AWS_SECRET_ACCESS_KEY = 'host-secret-should-not-leak';
+      try {
+        const { host: h } = await host('faults', wasi, { env: { STAGE: 'test' } });
+        const seen = json(h.invoke(encode('{"action":"environment"}'), testContext())) as Record<string, unknown>;
+        expect(seen.env).toEqual([['STAGE', 'test']]);
+        expect(seen.args).toEqual(['handler']);
+        expect(seen.etcPasswd).toBe(false);
+      } finally {
+        delete process.env.AWS_SECRET_ACCESS_KEY;
+      }
+    });
+  });
+});

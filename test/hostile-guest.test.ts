@@ -1,0 +1,113 @@
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
+import { describe, expect, it } from 'vitest';
+import { WasiLambdaError } from '../src/errors.js';
+import { WasmHost } from '../src/host/wasm-host.js';
+import { encode, testContext } from './support/handlers.js';
+
+/**
+ * A hand-written guest: exports the world's core functions with a bump allocator, and a
+ * `handle` whose body the test supplies. The result area lives at offset 64.
+ */
+async function guest(handleBody: string, extra = ''): Promise<Uint8Array<ArrayBuffer>> {
+  const wat = `(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 2)
+    (global $bump (mut i32) (i32.const 4096))
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and
+        (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
+        (i32.xor (i32.sub (local.get 2) (i32.const 1)) (i32.const -1))))
+      (global.set $bump (i32.add (local.get $p) (local.get 3)))
+      (local.get $p))
+    (func (export "cabi_post_handle") (param i32))
+    (func (export "handle") (param $args i32) (result i32) ${handleBody})
+    ${extra}
+  )`;
+  return (await parse(wat)) as Uint8Array<ArrayBuffer>;
+}
+
+async function hostFor(bytes: Uint8Array<ArrayBuffer>) {
+  const lines: string[] = [];
+  const host = await WasmHost.create(bytes, { logSink: (line) => lines.push(line) });
+  return { host, lines };
+}
+
+describe('a guest that breaks the ABI gets a typed error, and the host survives', () => {
+  it('refuses a result pointer outside memory (high bit set)', async () => {
+    const { host } = await hostFor(await guest('(i32.const -16)'));
+    for (let i = 0; i < 3; i++) {
+      const outcome = host.invoke(encode('{}'), testContext());
+      expect(outcome).toEqual({
+        status: 'error',
+        kind: 'runtime',
+        error: {
+          errorType: 'Runtime.AbiViolation',
+          errorMessage: expect.stringContaining(`[${2 ** 32 - 16}, ${2 ** 32 + 4})`),
+        },
+      });
+    }
+    expect(host.instanceCount).toBe(3);
+  });
+
+  it('refuses a response list that overflows past the end of memory', async () => {
+    const body = `(i32.store8 (i32.const 64) (i32.const 0))
+      (i32.store (i32.const 68) (i32.const 100))
+      (i32.store (i32.const 72) (i32.const -1))
+      (i32.const 64)`;
+    const { host } = await hostFor(await guest(body));
+    const outcome = host.invoke(encode('{}'), testContext());
+    expect(outcome).toMatchObject({ kind: 'runtime', error: { errorType: 'Runtime.AbiViolation' } });
+  });
+
+  it('refuses an unknown result tag', async () => {
+    const { host } = await hostFor(await guest('(i32.store8 (i32.const 64) (i32.const 7)) (i32.const 64)'));
+    expect(host.invoke(encode('{}'), testContext())).toMatchObject({
+      error: {
+        errorType: 'Runtime.AbiViolation',
+        errorMessage: 'handle returned result tag 7; expected 0 (ok) or 1 (err)',
+      },
+    });
+  });
+
+  it('refuses an error type that is not UTF-8', async () => {
+    const body = `(i32.store8 (i32.const 64) (i32.const 1))
+      (i32.store8 (i32.const 200) (i32.const 0xff))
+      (i32.store (i32.const 68) (i32.const 200)) (i32.store (i32.const 72) (i32.const 1))
+      (i32.store (i32.const 76) (i32.const 200)) (i32.store (i32.const 80) (i32.const 0))
+      (i32.const 64)`;
+    const { host } = await hostFor(await guest(body));
+    expect(host.invoke(encode('{}'), testContext())).toMatchObject({
+      error: { errorType: 'Runtime.AbiViolation', errorMessage: "the guest's error-type is not valid UTF-8" },
+    });
+  });
+
+  it('answers fd_write with out-of-bounds iovecs with EOVERFLOW and logs nothing', async () => {
+    // iovec at 128 points far outside memory; the errno goes into the 4-byte response.
+    const body = `(i32.store (i32.const 128) (i32.const 0x7ffffff0))
+      (i32.store (i32.const 132) (i32.const 64))
+      (i32.store (i32.const 300) (call $fd_write (i32.const 1) (i32.const 128) (i32.const 1) (i32.const 140)))
+      (i32.store8 (i32.const 64) (i32.const 0))
+      (i32.store (i32.const 68) (i32.const 300))
+      (i32.store (i32.const 72) (i32.const 4))
+      (i32.const 64)`;
+    const { host, lines } = await hostFor(await guest(body));
+    const outcome = host.invoke(encode('{}'), testContext());
+    if (outcome.status !== 'ok') throw new Error(JSON.stringify(outcome));
+    expect(new DataView(outcome.response.buffer).getUint32(0, true)).toBe(61);
+    expect(lines).toEqual([]);
+  });
+
+  it('refuses a module without the world exports before running anything', async () => {
+    const bytes = (await parse('(module (memory (export "memory") 1))')) as Uint8Array<ArrayBuffer>;
+    const err = await WasmHost.create(bytes).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WasiLambdaError);
+    expect((err as WasiLambdaError).code).toBe('CONTRACT_MISSING');
+    expect((err as WasiLambdaError).message).toMatch(/does not export `handle`, `cabi_post_handle`, `cabi_realloc`/);
+  });
+
+  it('refuses bytes that are not WebAssembly', async () => {
+    const err = await WasmHost.create(new TextEncoder().encode('#!/bin/sh')).catch((e: unknown) => e);
+    expect((err as WasiLambdaError).code).toBe('MODULE_INVALID');
+  });
+});
