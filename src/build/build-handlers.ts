@@ -1,19 +1,20 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WasiLambdaError } from '../errors.js';
-import { stream } from './run.js';
+import { packageName, runCargo } from './cargo.js';
 import { hashSources } from './source-hash.js';
+import { freshStamp, writeStamp } from './stamp.js';
 import { resolveWasmToolchain, type Toolchain, WASM_TARGET } from './toolchain.js';
 
 export interface BuildOptions {
   /** The Cargo workspace holding the handlers; defaults to `./wasm-handlers`. */
-  workspace?: string;
+  workspace?: string | undefined;
   /** Allow installing a toolchain (rustup target, apt-get as root). Default true. */
-  install?: boolean;
+  install?: boolean | undefined;
   /** Rebuild even when the sources are unchanged. */
-  force?: boolean;
+  force?: boolean | undefined;
   /** Progress notes; defaults to stderr. */
-  note?: (message: string) => void;
+  note?: ((message: string) => void) | undefined;
 }
 
 export interface BuildResult {
@@ -24,39 +25,21 @@ export interface BuildResult {
   toolchain: string;
 }
 
-interface Stamp {
-  sources: string;
-  toolchain: string;
-  handlers: Record<string, string>;
-}
-
 export const DEFAULT_WORKSPACE = 'wasm-handlers';
 
-/** Where built modules are copied: one stable path whichever toolchain built them. */
+/** Where built artifacts are copied: one stable path whichever toolchain built them. */
 export function outputDir(workspace: string): string {
   return join(workspace, 'target', 'wasi-lambda');
 }
 
-function readStamp(path: string): Stamp | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Stamp;
-  } catch {
-    return undefined;
+/** Resolves the workspace and the defaults shared by every build. */
+export function buildContext(options: BuildOptions) {
+  const workspace = resolve(options.workspace ?? DEFAULT_WORKSPACE);
+  const note = options.note ?? ((message: string) => process.stderr.write(`wasi-lambda: ${message}\n`));
+  if (!existsSync(join(workspace, 'Cargo.toml'))) {
+    throw new WasiLambdaError('HANDLER_NOT_FOUND', `no Cargo workspace at ${workspace} (Cargo.toml missing)`);
   }
-}
-
-interface CargoArtifact {
-  reason?: string;
-  package_id?: string;
-  target?: { name?: string; crate_types?: string[] };
-  filenames?: string[];
-}
-
-/** `path+file:///…/examples/http-api#0.1.0` or `…#http-api@0.1.0` → `http-api`. */
-function packageName(packageId: string): string | undefined {
-  const fragment = packageId.split('#').at(-1) ?? '';
-  if (fragment.includes('@')) return fragment.split('@')[0];
-  return packageId.split('#')[0]?.split('/').at(-1);
+  return { workspace, note, install: options.install ?? true, sources: hashSources(workspace) };
 }
 
 /**
@@ -65,36 +48,12 @@ function packageName(packageId: string): string | undefined {
  */
 export async function compileWorkspace(workspace: string, toolchain: Toolchain): Promise<Record<string, string>> {
   const artifacts: Record<string, string> = {};
-  const args = [
-    'build',
-    '--release',
-    '--workspace',
-    '--lib',
-    '--target',
-    WASM_TARGET,
-    '--target-dir',
-    toolchain.targetSubdir,
-    '--message-format=json-render-diagnostics',
-    ...toolchain.args,
-  ];
-  const status = await stream(toolchain.cargo, args, {
-    cwd: workspace,
-    env: toolchain.env,
-    onStdoutLine(line) {
-      if (!line.startsWith('{')) return;
-      const message = JSON.parse(line) as CargoArtifact;
-      if (message.reason !== 'compiler-artifact' || !message.target?.crate_types?.includes('cdylib')) return;
-      const wasm = message.filenames?.find((file) => file.endsWith('.wasm'));
-      const name = message.package_id ? packageName(message.package_id) : message.target.name;
-      if (wasm && name) artifacts[name] = wasm;
-    },
+  await runCargo(toolchain, workspace, ['build', '--workspace', '--lib'], (artifact) => {
+    if (!artifact.target?.crate_types?.includes('cdylib')) return;
+    const wasm = artifact.filenames?.find((file) => file.endsWith('.wasm'));
+    const name = artifact.package_id ? packageName(artifact.package_id) : artifact.target.name;
+    if (wasm && name) artifacts[name] = wasm;
   });
-  if (status !== 0) {
-    throw new WasiLambdaError(
-      'BUILD_FAILED',
-      `cargo build for ${WASM_TARGET} failed (exit ${status}); see the compiler output above`,
-    );
-  }
   return artifacts;
 }
 
@@ -108,20 +67,13 @@ export async function compileWorkspace(workspace: string, toolchain: Toolchain):
  * ```
  */
 export async function buildHandlers(options: BuildOptions = {}): Promise<BuildResult> {
-  const workspace = resolve(options.workspace ?? DEFAULT_WORKSPACE);
-  const note = options.note ?? ((message: string) => process.stderr.write(`wasi-lambda: ${message}\n`));
-  if (!existsSync(join(workspace, 'Cargo.toml'))) {
-    throw new WasiLambdaError('HANDLER_NOT_FOUND', `no Cargo workspace at ${workspace} (Cargo.toml missing)`);
-  }
+  const { workspace, note, install, sources } = buildContext(options);
   const out = outputDir(workspace);
   const stampPath = join(out, 'build-stamp.json');
-  const sources = hashSources(workspace);
-  const stamp = readStamp(stampPath);
-  if (!options.force && stamp?.sources === sources && Object.values(stamp.handlers).every((file) => existsSync(file))) {
-    return { handlers: stamp.handlers, cached: true, toolchain: stamp.toolchain };
-  }
+  const stamp = options.force ? undefined : freshStamp<Record<string, string>>(stampPath, sources, Object.values);
+  if (stamp) return { handlers: stamp.outputs, cached: true, toolchain: stamp.toolchain };
 
-  const toolchain = resolveWasmToolchain({ install: options.install ?? true, note });
+  const toolchain = resolveWasmToolchain({ install, note, workspace });
   note(`building ${WASM_TARGET} handlers in ${workspace} with ${toolchain.version} (${toolchain.kind})`);
   const artifacts = await compileWorkspace(workspace, toolchain);
   mkdirSync(out, { recursive: true });
@@ -131,6 +83,6 @@ export async function buildHandlers(options: BuildOptions = {}): Promise<BuildRe
     copyFileSync(file, target);
     handlers[name] = target;
   }
-  writeFileSync(stampPath, `${JSON.stringify({ sources, toolchain: toolchain.version, handlers }, null, 2)}\n`);
+  writeStamp(stampPath, { sources, toolchain: toolchain.version, outputs: handlers });
   return { handlers, cached: false, toolchain: toolchain.version };
 }

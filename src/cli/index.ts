@@ -23,8 +23,9 @@ const program = new Command('wasi-lambda')
 
 program
   .command('build')
-  .description('compile every handler crate in the workspace to wasm32-wasip1')
+  .description('compile every handler crate in the workspace to wasm32-wasip1 (or a native bootstrap)')
   .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
+  .option('--native', 'build static x86_64-unknown-linux-musl `bootstrap` executables and zips instead')
   .option('-f, --force', 'rebuild even if the sources are unchanged')
   .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
   .action(action(buildCommand));

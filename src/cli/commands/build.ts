@@ -1,20 +1,29 @@
 import { buildHandlers } from '../../build/build-handlers.js';
+import { buildNative } from '../../build/build-native.js';
 
 export interface BuildCommandOptions {
   workspace: string;
   force?: boolean;
   install: boolean;
+  native?: boolean;
 }
 
-/** `wasi-lambda build`: compiles every handler crate and prints `name<TAB>path` lines. */
+/**
+ * `wasi-lambda build`: compiles every handler crate to wasm (or, with `--native`, to static
+ * musl `bootstrap` executables and zips) and prints `name<TAB>path` lines.
+ */
 export async function buildCommand(options: BuildCommandOptions): Promise<number> {
-  const result = await buildHandlers({
-    workspace: options.workspace,
-    force: options.force ?? false,
-    install: options.install,
-  });
-  const state = result.cached ? 'up to date' : 'built';
-  process.stderr.write(`wasi-lambda: ${state} (${result.toolchain})\n`);
+  const common = { workspace: options.workspace, force: options.force ?? false, install: options.install };
+  if (options.native) {
+    const result = await buildNative(common);
+    process.stderr.write(`wasi-lambda: ${result.cached ? 'up to date' : 'built'} (${result.toolchain})\n`);
+    for (const [name, artifact] of Object.entries(result.bootstraps).sort()) {
+      process.stdout.write(`${name}\t${artifact.bootstrap}\t${artifact.zip}\n`);
+    }
+    return 0;
+  }
+  const result = await buildHandlers(common);
+  process.stderr.write(`wasi-lambda: ${result.cached ? 'up to date' : 'built'} (${result.toolchain})\n`);
   for (const [name, path] of Object.entries(result.handlers).sort()) {
     process.stdout.write(`${name}\t${path}\n`);
   }

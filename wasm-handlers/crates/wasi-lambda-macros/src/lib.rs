@@ -82,6 +82,14 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
         // reported where the handler is written, not only when building for wasm32.
         const _: () = ::wasi_lambda::__private::assert_handler(#name);
 
+        // Native targets: built with `--crate-type bin` this is the `bootstrap`'s entry point
+        // (provided.al2023); in the library build it is simply unused.
+        #[cfg(not(target_family = "wasm"))]
+        #[allow(dead_code)]
+        fn main() {
+            ::wasi_lambda::__private::native::run(#name)
+        }
+
         // The exports of the `wasi-lambda:handler/lambda-handler` world (canonical ABI).
         #[cfg(target_arch = "wasm32")]
         const _: () = {

@@ -62,7 +62,6 @@ impl Error {
         serde_json::to_string(&body).expect("two strings always serialise")
     }
 
-    #[cfg_attr(not(any(target_arch = "wasm32", clippy)), allow(dead_code))]
     pub(crate) fn into_parts(self) -> (String, String) {
         (self.error_type, self.message)
     }

@@ -19,7 +19,6 @@
 //!     println!("greeting {}", event.name); // becomes an INFO log line with the request id
 //!     Ok(Response { message: format!("Hello, {}! ({})", event.name, ctx.request_id) })
 //! }
-//! # fn main() {}
 //! ```
 //!
 //! An `Err`, an event that does not deserialise into the event type, and a panic each become
@@ -28,7 +27,11 @@
 mod context;
 mod dispatch;
 mod error;
-#[cfg_attr(not(any(target_arch = "wasm32", clippy)), allow(dead_code))]
+#[cfg(not(target_family = "wasm"))]
+mod log_relay;
+#[cfg(not(target_family = "wasm"))]
+#[doc(hidden)]
+pub mod native;
 mod panic;
 // Compiled for wasm32, and also under clippy on the host so the ABI glue is linted.
 #[cfg(any(target_arch = "wasm32", clippy))]
@@ -49,7 +52,6 @@ pub use serde_json as json;
 /// fn echo(event: serde_json::Value, _ctx: wasi_lambda::Context) -> Result<serde_json::Value, wasi_lambda::Error> {
 ///     Ok(event)
 /// }
-/// # fn main() {}
 /// ```
 ///
 /// A function with another shape is a compile error that says what to change:
@@ -57,7 +59,6 @@ pub use serde_json as json;
 /// ```compile_fail
 /// #[wasi_lambda::handler]
 /// fn missing_context(event: serde_json::Value) -> Result<(), wasi_lambda::Error> { Ok(()) }
-/// # fn main() {}
 /// ```
 pub use wasi_lambda_macros::handler;
 
@@ -65,6 +66,8 @@ pub use wasi_lambda_macros::handler;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::dispatch::{assert_handler, dispatch};
+    #[cfg(not(target_family = "wasm"))]
+    pub use crate::native;
     #[cfg(any(target_arch = "wasm32", clippy))]
     pub use crate::wasm;
 }

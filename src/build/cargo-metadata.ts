@@ -1,0 +1,32 @@
+import { WasiLambdaError } from '../errors.js';
+import { capture } from './run.js';
+import type { Toolchain } from './toolchain.js';
+
+interface Metadata {
+  packages: { name: string; targets: { name: string; crate_types: string[] }[] }[];
+  workspace_members: string[];
+}
+
+/** A handler crate: a workspace package with a `cdylib` library. */
+export interface HandlerPackage {
+  name: string;
+  /** The library target's name (`http_api` for package `http-api`). */
+  libName: string;
+}
+
+/** The workspace's handler crates, from `cargo metadata` (no network). */
+export function handlerPackages(workspace: string, toolchain: Pick<Toolchain, 'cargo' | 'env'>): HandlerPackage[] {
+  const result = capture(
+    toolchain.cargo,
+    ['metadata', '--no-deps', '--format-version', '1', '--offline', '--manifest-path', `${workspace}/Cargo.toml`],
+    toolchain.env,
+  );
+  if (result.status !== 0) {
+    throw new WasiLambdaError('BUILD_FAILED', `cargo metadata failed: ${result.stderr.trim()}`);
+  }
+  const metadata = JSON.parse(result.stdout) as Metadata;
+  return metadata.packages.flatMap((pkg) => {
+    const lib = pkg.targets.find((target) => target.crate_types.includes('cdylib'));
+    return lib ? [{ name: pkg.name, libName: lib.name }] : [];
+  });
+}
