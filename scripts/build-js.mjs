@@ -19,4 +19,17 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js', packages: 'external' }),
   build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', packages: 'external' }),
   build({ ...common, entryPoints: ['src/lambda/handler.ts'], outfile: 'dist/lambda/handler.mjs', minify: true }),
+  // Runtime API clients, self-contained: the emulator runs them as the function's process.
+  build({
+    ...common,
+    entryPoints: ['src/runtime/wasm-runtime.ts'],
+    outfile: 'dist/runtime/wasm-runtime.mjs',
+    minify: true,
+  }),
+  build({
+    ...common,
+    entryPoints: ['src/runtime/node-runtime.ts'],
+    outfile: 'dist/runtime/node-runtime.mjs',
+    minify: true,
+  }),
 ]);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { handlerPath } from './support/handlers.js';
 import { run } from './support/spawn.js';
@@ -14,7 +15,7 @@ describe('wasi-lambda invoke (the built CLI, as a child process)', () => {
       '--handler',
       'hello',
       '--event',
-      'test/fixtures/events/hello.json',
+      'test/fixtures/events/hello/ada.json',
       '--no-install',
     ]);
     expect(code).toBe(0);
@@ -79,5 +80,49 @@ describe('wasi-lambda invoke (the built CLI, as a child process)', () => {
       .split('\n')
       .map((line) => line.split('\t')[0]);
     expect(names).toEqual(['faults', 'hello', 'http-api']);
+  });
+});
+
+describe('wasi-lambda invoke --target and serve (through the emulator)', () => {
+  it.each(['wasm', 'native', 'node'])('invoke --target %s answers hello and prints a REPORT', async (target) => {
+    const { code, stdout, stderr } = await cli([
+      'invoke',
+      '--target',
+      target,
+      '-H',
+      'hello',
+      '-e',
+      'test/fixtures/events/hello/ada.json',
+      '--no-install',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('{"message":"Hello, Ada!"}\n');
+    expect(stderr).toMatch(/REPORT RequestId: \S+\tDuration: [\d.]+ ms.*\tInit Duration: [\d.]+ ms/);
+  });
+
+  it('serve prints its endpoint, answers curl-style requests, and stops on SIGINT', async () => {
+    const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--no-install']);
+    let stderr = '';
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      server.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        const found = /emulating Lambda at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        // The function list ends with a curl example.
+        if (found?.[1] && stderr.includes('try: curl')) resolve(found[1]);
+      });
+      server.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
+    });
+    expect(stderr).toMatch(/hello-native\s+native/);
+    expect(stderr).toMatch(/hello-node\s+node/);
+    for (const name of ['hello', 'hello-native', 'hello-node']) {
+      const response = await fetch(`${endpoint}/2015-03-31/functions/${name}/invocations`, {
+        method: 'POST',
+        body: '{"name":"Curl"}',
+      });
+      expect(await response.text()).toBe('{"message":"Hello, Curl!"}');
+    }
+    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+    server.kill('SIGINT');
+    expect(await exited).toBe(0);
   });
 });

@@ -35,8 +35,8 @@ describe('the core module as a WebAssembly component (jco)', () => {
   });
 
   describe.each([
-    ['hello', 'test/fixtures/events/hello.json'],
-    ['http-api', 'test/fixtures/events/apigw-v2-quote.json'],
+    ['hello', 'test/fixtures/events/hello/ada.json'],
+    ['http-api', 'test/fixtures/events/http-api/quote.json'],
   ])('%s', (name, fixture) => {
     let handle: ComponentHandle;
     let direct: WasmHost;

@@ -31,7 +31,7 @@ describe.each<WasiKind>(['wasmer', 'node'])('WasmHost with %s WASI', (wasi) => {
     it('returns the greeting and logs one INFO line with the request id', async () => {
       const { host: h, lines } = await host('hello', wasi);
       const ctx = testContext();
-      const outcome = h.invoke(await readFile('test/fixtures/events/hello.json'), ctx);
+      const outcome = h.invoke(await readFile('test/fixtures/events/hello/ada.json'), ctx);
       expect(json(outcome)).toEqual({ message: 'Hello, Ada!' });
       expect(lines).toHaveLength(1);
       const [, timestamp, requestId, level, message] = TEXT_LINE.exec(lines[0] ?? '') ?? [];

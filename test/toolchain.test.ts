@@ -34,7 +34,7 @@ describe('toolchain detection', () => {
       const artifacts = await compileWorkspace(resolve('wasm-handlers'), toolchain);
       expect(Object.keys(artifacts).sort()).toEqual(['faults', 'hello', 'http-api']);
 
-      const event = await readFile('test/fixtures/events/apigw-v2-quote.json');
+      const event = await readFile('test/fixtures/events/http-api/quote.json');
       const responses = await Promise.all(
         [artifacts['http-api'], handlerPath('http-api')].map(async (path) => {
           const host = await WasmHost.fromFile(path ?? '', { logSink: () => {} });

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_WORKSPACE } from '../build/build-handlers.js';
+import { FUNCTION_KINDS } from '../emulator/function-config.js';
 import { WASI_KINDS } from '../host/wasi/index.js';
 import { VERSION } from '../version.js';
 import { action } from './action.js';
 import { buildCommand } from './commands/build.js';
 import { invokeCommand } from './commands/invoke.js';
+import { serveCommand } from './commands/serve.js';
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -50,6 +52,26 @@ program
   .option('--function-name <name>', 'function name (default: the handler name)')
   .option('--env <KEY=VALUE>', 'grant the guest an environment variable (repeatable)', collect, [])
   .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
+  .addOption(
+    new Option(
+      '--target <kind>',
+      'run through the local emulator as wasm, native bootstrap, or the Node.js baseline',
+    ).choices(FUNCTION_KINDS),
+  )
   .action(action(invokeCommand));
+
+program
+  .command('serve')
+  .description('emulate Lambda locally: the Invoke API, and each function as wasm, native and Node.js')
+  .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('-p, --port <port>', 'port to listen on (0: any free port)', (v) => Number(v), 9000)
+  .option('-m, --memory <mb>', 'memory size in MB for every function', positiveInt, 128)
+  .option('-t, --timeout <seconds>', 'timeout in seconds for every function', positiveInt, 3)
+  .option('-c, --concurrency <n>', 'execution environments per function at most', positiveInt, 4)
+  .addOption(new Option('--log-format <format>', 'Lambda log format').choices(['text', 'json', 'Text', 'JSON']))
+  .addOption(new Option('--kinds <kind...>', 'which kinds of function to serve').choices(FUNCTION_KINDS))
+  .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
+  .action(action(serveCommand));
 
 await program.parseAsync();

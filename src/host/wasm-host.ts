@@ -156,7 +156,7 @@ export class WasmHost {
     if (err instanceof GuestExit) {
       return {
         errorType: 'Runtime.ExitError',
-        errorMessage: `Runtime exited with error: exit status ${err.exitCode}`,
+        errorMessage: `RequestId: ${this.#requestId} Error: Runtime exited with error: exit status ${err.exitCode}`,
       };
     }
     if (err instanceof WasiLambdaError && err.code === 'GUEST_ABI_VIOLATION') {

@@ -8,6 +8,13 @@ export function handlerPath(name: string): string {
   return path;
 }
 
+/** The native `bootstrap` of a handler built by the global setup. */
+export function bootstrapPath(name: string): string {
+  const path = inject('bootstraps')[name];
+  if (path === undefined) throw new Error(`bootstrap ${name} was not built`);
+  return path;
+}
+
 export const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 export const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 

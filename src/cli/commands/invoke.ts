@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
+import type { FunctionKind } from '../../emulator/function-config.js';
+import { invokeViaEmulator } from '../../emulator/invoke-via-emulator.js';
+import { localFunction } from '../../emulator/local-functions.js';
 import { toError, WasiLambdaError } from '../../errors.js';
 import { parseWasiKind } from '../../host/wasi/index.js';
 import { invokeLocal } from '../../local/invoke-local.js';
@@ -16,6 +19,7 @@ export interface InvokeCommandOptions {
   functionName?: string;
   env: string[];
   install: boolean;
+  target?: string;
 }
 
 async function readEvent(source: string | undefined): Promise<Uint8Array> {
@@ -44,6 +48,7 @@ function parseEnv(pairs: readonly string[]): Record<string, string> {
  */
 export async function invokeCommand(options: InvokeCommandOptions): Promise<number> {
   const event = await readEvent(options.event);
+  if (options.target !== undefined) return invokeTarget(options, options.target as FunctionKind, event);
   const { outcome } = await invokeLocal({
     handler: options.handler,
     event,
@@ -65,4 +70,22 @@ export async function invokeCommand(options: InvokeCommandOptions): Promise<numb
   }
   process.stdout.write(`${JSON.stringify(outcome.error)}\n`);
   return 1;
+}
+
+/** `--target wasm|native|node`: one invocation through the emulator's Invoke API. */
+async function invokeTarget(options: InvokeCommandOptions, kind: FunctionKind, event: Uint8Array): Promise<number> {
+  const fn = await localFunction(options.handler, kind, {
+    workspace: options.workspace,
+    install: options.install,
+    overrides: {
+      memoryMb: options.memory,
+      timeoutSeconds: options.timeout,
+      environment: parseEnv(options.env),
+      logFormat: parseLogFormat(options.logFormat ?? process.env.AWS_LAMBDA_LOG_FORMAT, '--log-format'),
+    },
+  });
+  const result = await invokeViaEmulator(fn, event, (line) => process.stderr.write(line));
+  process.stdout.write(result.body);
+  process.stdout.write('\n');
+  return result.status === 200 && result.functionError === undefined ? 0 : 1;
 }

@@ -79,6 +79,13 @@ where
     X: Into<Error>,
     F: Fn(E, Context) -> Result<R, X> + Copy + Send + Sync + 'static,
 {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        eprintln!(
+            "wasi-lambda: AWS_LAMBDA_RUNTIME_API is not set. This bootstrap runs inside AWS Lambda \
+             (provided.al2023) or `wasi-lambda serve`; to try it locally use `wasi-lambda invoke --target native`."
+        );
+        std::process::exit(1);
+    }
     panic::install_hook();
     let relay = Arc::new(LogRelay::install());
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -91,8 +98,9 @@ where
             std::process::exit(1);
         }
     };
+    let service_relay = Arc::clone(&relay);
     let service = service_fn(move |event: LambdaEvent<Box<RawValue>>| {
-        let relay = Arc::clone(&relay);
+        let relay = Arc::clone(&service_relay);
         async move {
             let ctx = context(&event.context);
             relay.begin(&ctx.request_id);
@@ -102,8 +110,14 @@ where
             result.map_err(diagnostic)
         }
     });
-    if let Err(err) = runtime.block_on(lambda_runtime::run(service)) {
+    // A failure outside an invocation (bad environment, lost Runtime API) still reaches the
+    // log: the relay is drained before the process exits.
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(lambda_runtime::run(service))
+    }));
+    if let Ok(Err(err)) = &outcome {
         eprintln!("wasi-lambda: the Lambda runtime client stopped: {err}");
-        std::process::exit(1);
     }
+    relay.end();
+    std::process::exit(1);
 }

@@ -52,6 +52,23 @@ pub enum Action {
     Context,
     /// Count invocations in a global, to observe instance reuse and replacement.
     Counter,
+    /// Sleep, then answer `{"slept": ms}`.
+    Sleep {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Loop forever without yielding.
+    Spin,
+    /// Exit the process (`proc_exit` in wasm) with this status.
+    Exit {
+        /// The exit status.
+        code: i32,
+    },
+    /// Answer a JSON string of `bytes` bytes in all (quotes included).
+    Big {
+        /// Size of the response body.
+        bytes: usize,
+    },
 }
 
 static mut COUNTER: u64 = 0;
@@ -111,6 +128,15 @@ pub fn faults(action: Action, ctx: Context) -> Result<Value, Error> {
             "tenantId": ctx.tenant_id,
             "remainingMs": ctx.remaining_time().as_millis() as u64,
         })),
+        Action::Sleep { ms } => {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            Ok(json!({ "slept": ms }))
+        }
+        Action::Spin => loop {
+            std::hint::spin_loop();
+        },
+        Action::Exit { code } => std::process::exit(code),
+        Action::Big { bytes } => Ok(Value::String("x".repeat(bytes.saturating_sub(2)))),
         Action::Counter => {
             // SAFETY: wasm32 guests are single-threaded and this is the only access.
             let count = unsafe {

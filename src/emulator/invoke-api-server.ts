@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FunctionPool } from './function-pool.js';
+import type { InvocationResult } from './invocation.js';
+import { MAX_REQUEST_BYTES, TAIL_LOG_BYTES } from './limits.js';
+
+const ACCOUNT = '000000000000';
+const REGION = 'us-east-1';
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** An AWS JSON error: the SDK reads the type from `x-amzn-ErrorType`. */
+function awsError(res: ServerResponse, status: number, type: string, message: string): void {
+  const body = JSON.stringify({ Type: 'User', message });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-errortype': type,
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_REQUEST_BYTES ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** `function:name`, an ARN, `name:alias`: the bare function name. */
+function functionName(raw: string): string {
+  const decoded = decodeURIComponent(raw);
+  const afterFunction = decoded.includes(':function:') ? (decoded.split(':function:')[1] ?? decoded) : decoded;
+  return afterFunction.split(':')[0] ?? afterFunction;
+}
+
+/** The last 4 KB of the invocation's log, cut at a character boundary. */
+function tail(result: InvocationResult): string {
+  const log = Buffer.from(`${result.logs.join('\n')}\n`);
+  const start = Math.max(0, log.length - TAIL_LOG_BYTES);
+  let cut = start;
+  while (cut < log.length && ((log[cut] ?? 0) & 0xc0) === 0x80) cut++;
+  return log.subarray(cut).toString('base64');
+}
+
+/**
+ * The Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`), enough for
+ * `@aws-sdk/client-lambda`, the AWS CLI and curl: invocation types, `LogType: Tail`,
+ * `X-Amz-Function-Error`, and the 6 MB request limit. RIE's name `function` means the
+ * first configured function.
+ */
+export class InvokeApiServer {
+  readonly #server: Server;
+  readonly #pools: Map<string, FunctionPool>;
+
+  constructor(pools: Map<string, FunctionPool>) {
+    this.#pools = pools;
+    this.#server = createServer((req, res) => {
+      this.#route(req, res).catch((err: unknown) => awsError(res, 500, 'ServiceException', String(err)));
+    });
+    this.#server.requestTimeout = 0;
+  }
+
+  listen(port: number, host: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        const address = this.#server.address() as AddressInfo;
+        const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        resolve(`http://${shown}:${address.port}`);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #pool(name: string): FunctionPool | undefined {
+    if (name === 'function' && !this.#pools.has('function')) return this.#pools.values().next().value;
+    return this.#pools.get(name);
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    // POST /2015-03-31/functions/{FunctionName}/invocations
+    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(path);
+    if (req.method !== 'POST' || !match) {
+      awsError(res, 404, 'UnknownOperationException', `no operation for ${req.method} ${path}`);
+      return;
+    }
+    const name = functionName(match[1] ?? '');
+    const pool = this.#pool(name);
+    const body = await readBody(req);
+    if (!pool) {
+      awsError(
+        res,
+        404,
+        'ResourceNotFoundException',
+        `Function not found: arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`,
+      );
+      return;
+    }
+    if (body === undefined) {
+      awsError(
+        res,
+        413,
+        'RequestTooLargeException',
+        `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation`,
+      );
+      return;
+    }
+    const event = body.length === 0 ? Buffer.from('{}') : body;
+    try {
+      // Lambda accepts only JSON payloads; the bytes themselves go to the runtime untouched.
+      JSON.parse(event.toString('utf8'));
+    } catch (err) {
+      awsError(
+        res,
+        400,
+        'InvalidRequestContentException',
+        `Could not parse request body into json: ${(err as Error).message}`,
+      );
+      return;
+    }
+    const clientContext = header(req, 'x-amz-client-context');
+    const invocation = {
+      requestId: randomUUID(),
+      event,
+      invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${pool.config.name}`,
+      traceId: header(req, 'x-amzn-trace-id'),
+      clientContext: clientContext ? Buffer.from(clientContext, 'base64').toString('utf8') : undefined,
+      tenantId: header(req, 'x-amz-tenant-id'),
+    };
+    const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
+    if (type === 'DryRun') {
+      res.writeHead(204, { 'x-amzn-requestid': invocation.requestId });
+      res.end();
+      return;
+    }
+    if (type === 'Event') {
+      void pool.invoke(invocation);
+      res.writeHead(202, { 'x-amzn-requestid': invocation.requestId, 'content-length': 0 });
+      res.end();
+      return;
+    }
+    if (type !== 'RequestResponse') {
+      awsError(
+        res,
+        400,
+        'InvalidParameterValueException',
+        `X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, got ${type}`,
+      );
+      return;
+    }
+    const result = await pool.invoke(invocation);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'content-length': String(result.body.length),
+      'x-amzn-requestid': result.requestId,
+      'x-amz-executed-version': '$LATEST',
+    };
+    if (result.status === 'error') headers['x-amz-function-error'] = 'Unhandled';
+    if (header(req, 'x-amz-log-type') === 'Tail') headers['x-amz-log-result'] = tail(result);
+    res.writeHead(200, headers);
+    res.end(result.body);
+  }
+}

@@ -1,0 +1,29 @@
+/** Lambda's documented limits and messages that the emulator enforces. */
+
+/** Synchronous invocation request payload: 6 MB. */
+export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+/** Synchronous response payload; RIE allows 100 bytes of framing on top of 6 MB. */
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+/** `LogType: Tail` returns the last 4 KB of the invocation's log. */
+export const TAIL_LOG_BYTES = 4096;
+/** The Init phase may take at most 10 seconds. */
+export const INIT_TIMEOUT_MS = 10_000;
+
+export function timeoutMessage(requestId: string, timeoutSeconds: number): string {
+  return `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`;
+}
+
+const SIGNAL_TEXT: Record<string, string> = {
+  SIGKILL: 'killed',
+  SIGTERM: 'terminated',
+  SIGSEGV: 'segmentation fault',
+  SIGABRT: 'aborted',
+  SIGBUS: 'bus error',
+  SIGILL: 'illegal instruction',
+};
+
+/** `exit status 3` or `signal: killed`, as Lambda words a runtime's end. */
+export function terminationText(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `signal: ${SIGNAL_TEXT[signal] ?? signal.toLowerCase()}`;
+  return `exit status ${code ?? 0}`;
+}

@@ -1,0 +1,114 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_RESPONSE_BYTES } from './limits.js';
+
+/** What an execution environment does with the runtime's calls. */
+export interface RuntimeApiHandlers {
+  /** The runtime is ready for an event; answer `res` when one arrives. */
+  next(res: ServerResponse): void;
+  /** `false` if the request id is not the invocation in flight. */
+  response(requestId: string, body: Buffer): boolean;
+  error(requestId: string, body: Buffer, errorType: string | undefined): boolean;
+  tooLarge(requestId: string, bytes: number): void;
+  initError(body: Buffer, errorType: string | undefined): void;
+}
+
+const PREFIX = '/2018-06-01/runtime';
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | number> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > limit ? size : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The Lambda Runtime API of one execution environment, as AWS documents it, on loopback.
+ * Each environment gets its own server, as each Lambda sandbox has its own
+ * `AWS_LAMBDA_RUNTIME_API` address.
+ */
+export class RuntimeApiServer {
+  readonly #server: Server;
+
+  constructor(handlers: RuntimeApiHandlers) {
+    this.#server = createServer((req, res) => {
+      this.#route(req, res, handlers).catch((err: unknown) =>
+        reply(res, 500, { errorMessage: String(err), errorType: 'ServiceException' }),
+      );
+    });
+    // /next is a long poll that may wait for minutes between invocations.
+    this.#server.requestTimeout = 0;
+    this.#server.keepAliveTimeout = 0;
+  }
+
+  /** Listens on an ephemeral loopback port and returns `host:port`. */
+  listen(): Promise<string> {
+    return new Promise((resolve) => {
+      this.#server.listen(0, '127.0.0.1', () => {
+        const { address, port } = this.#server.address() as AddressInfo;
+        resolve(`${address}:${port}`);
+      });
+    });
+  }
+
+  close(): void {
+    this.#server.closeAllConnections();
+    this.#server.close();
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, handlers: RuntimeApiHandlers): Promise<void> {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const errorType = req.headers['lambda-runtime-function-error-type'];
+    const type = Array.isArray(errorType) ? errorType[0] : errorType;
+
+    // GET /2018-06-01/runtime/invocation/next
+    if (req.method === 'GET' && path === `${PREFIX}/invocation/next`) {
+      handlers.next(res);
+      return;
+    }
+    // POST /2018-06-01/runtime/init/error
+    if (req.method === 'POST' && path === `${PREFIX}/init/error`) {
+      const body = await readBody(req, MAX_RESPONSE_BYTES);
+      handlers.initError(typeof body === 'number' ? Buffer.alloc(0) : body, type);
+      reply(res, 202, { status: 'OK' });
+      return;
+    }
+    const match = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(path);
+    if (req.method === 'POST' && match) {
+      const [, requestId = '', kind] = match;
+      const body = await readBody(req, MAX_RESPONSE_BYTES);
+      // POST /2018-06-01/runtime/invocation/{id}/response
+      if (kind === 'response' && typeof body === 'number') {
+        handlers.tooLarge(requestId, body);
+        reply(res, 413, {
+          errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+          errorType: 'RequestEntityTooLarge',
+        });
+        return;
+      }
+      const bytes = typeof body === 'number' ? Buffer.alloc(0) : body;
+      // POST /2018-06-01/runtime/invocation/{id}/error
+      const accepted =
+        kind === 'response' ? handlers.response(requestId, bytes) : handlers.error(requestId, bytes, type);
+      if (!accepted) {
+        reply(res, 400, { errorMessage: `Invalid request ID: ${requestId}`, errorType: 'InvalidRequestID' });
+        return;
+      }
+      reply(res, 202, { status: 'OK' });
+      return;
+    }
+    reply(res, 404, { errorMessage: `No route for ${req.method} ${path}`, errorType: 'InvalidRequest' });
+  }
+}

@@ -1,0 +1,116 @@
+import { Agent, request } from 'node:http';
+import { WasiLambdaError } from '../errors.js';
+
+/** One invocation as `GET /2018-06-01/runtime/invocation/next` delivers it. */
+export interface NextInvocation {
+  requestId: string;
+  deadlineMs: number;
+  invokedFunctionArn: string;
+  traceId: string | undefined;
+  clientContext: string | undefined;
+  cognitoIdentity: string | undefined;
+  tenantId: string | undefined;
+  /** The raw event bytes, untouched. */
+  event: Buffer;
+}
+
+export const RUNTIME_API_VERSION = '2018-06-01';
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * A Lambda Runtime API client over one keep-alive connection, the way AWS's runtime clients
+ * talk to the platform (`AWS_LAMBDA_RUNTIME_API=host:port`). Bodies are bytes in, bytes out.
+ *
+ * ```ts
+ * const api = new RuntimeApiClient(process.env.AWS_LAMBDA_RUNTIME_API!);
+ * const next = await api.next();
+ * await api.respond(next.requestId, Buffer.from('{"ok":true}'));
+ * ```
+ */
+export class RuntimeApiClient {
+  readonly #host: string;
+  readonly #port: number;
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+  constructor(address: string) {
+    const [host, port] = address.split(':');
+    if (!host || !port) {
+      throw new WasiLambdaError('INVALID_CONFIG', `AWS_LAMBDA_RUNTIME_API is "${address}"; expected host:port`);
+    }
+    this.#host = host;
+    this.#port = Number(port);
+  }
+
+  #call(method: string, path: string, body?: Uint8Array, headers: Record<string, string> = {}) {
+    return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            host: this.#host,
+            port: this.#port,
+            method,
+            path: `/${RUNTIME_API_VERSION}${path}`,
+            agent: this.#agent,
+            headers: body ? { 'content-length': String(body.byteLength), ...headers } : headers,
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+            );
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      },
+    );
+  }
+
+  /** `GET /runtime/invocation/next`: blocks until Lambda has an event for this environment. */
+  async next(): Promise<NextInvocation> {
+    const res = await this.#call('GET', '/runtime/invocation/next');
+    if (res.status !== 200) {
+      throw new WasiLambdaError('INVALID_INPUT', `runtime API /next answered ${res.status}: ${res.body.toString()}`);
+    }
+    const requestId = header(res.headers, 'lambda-runtime-aws-request-id');
+    if (!requestId)
+      throw new WasiLambdaError('INVALID_INPUT', 'runtime API /next sent no Lambda-Runtime-Aws-Request-Id');
+    return {
+      requestId,
+      deadlineMs: Number(header(res.headers, 'lambda-runtime-deadline-ms') ?? 0),
+      invokedFunctionArn: header(res.headers, 'lambda-runtime-invoked-function-arn') ?? '',
+      traceId: header(res.headers, 'lambda-runtime-trace-id'),
+      clientContext: header(res.headers, 'lambda-runtime-client-context'),
+      cognitoIdentity: header(res.headers, 'lambda-runtime-cognito-identity'),
+      tenantId: header(res.headers, 'lambda-runtime-aws-tenant-id'),
+      event: res.body,
+    };
+  }
+
+  /** `POST /runtime/invocation/{id}/response` with the response bytes as they are. */
+  async respond(requestId: string, body: Uint8Array): Promise<void> {
+    await this.#call('POST', `/runtime/invocation/${requestId}/response`, body);
+  }
+
+  /** `POST /runtime/invocation/{id}/error` with a Lambda error body. */
+  async fail(requestId: string, error: { errorType: string; errorMessage: string }): Promise<void> {
+    await this.#call('POST', `/runtime/invocation/${requestId}/error`, Buffer.from(JSON.stringify(error)), {
+      'content-type': 'application/json',
+      'lambda-runtime-function-error-type': error.errorType,
+    });
+  }
+
+  /** `POST /runtime/init/error`: initialisation failed; Lambda reports it and resets. */
+  async initError(error: { errorType: string; errorMessage: string }): Promise<void> {
+    await this.#call('POST', '/runtime/init/error', Buffer.from(JSON.stringify(error)), {
+      'content-type': 'application/json',
+      'lambda-runtime-function-error-type': error.errorType,
+    });
+  }
+}

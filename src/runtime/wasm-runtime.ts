@@ -1,0 +1,73 @@
+/**
+ * The wasm host as its own Lambda Runtime API client: event bytes from `/next` go straight
+ * into linear memory and the guest's response bytes go straight to `/response`, with no
+ * JSON parsing or serialising in JavaScript. The emulator runs wasm functions with it, and
+ * on AWS it can replace the managed runtime's loop (see the README).
+ * @module
+ */
+import { fileURLToPath } from 'node:url';
+import { WasiLambdaError } from '../errors.js';
+import type { InvokeContext } from '../host/context.js';
+import { parseWasiKind } from '../host/wasi/index.js';
+import { WasmHost } from '../host/wasm-host.js';
+import { guestEnvironment } from '../lambda/guest-env.js';
+import { parseLogFormat } from '../logging/log-format.js';
+import { type NextInvocation, RuntimeApiClient } from './runtime-api-client.js';
+
+const env = process.env;
+
+function context(next: NextInvocation): InvokeContext {
+  return {
+    requestId: next.requestId,
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? '',
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+    invokedFunctionArn: next.invokedFunctionArn,
+    memoryLimitMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 128),
+    deadlineMs: next.deadlineMs,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
+    xrayTraceId: next.traceId,
+    clientContext: next.clientContext,
+    identity: next.cognitoIdentity,
+    tenantId: next.tenantId,
+  };
+}
+
+async function main(): Promise<void> {
+  const address = env.AWS_LAMBDA_RUNTIME_API;
+  if (!address) {
+    process.stderr.write(
+      'wasi-lambda runtime: AWS_LAMBDA_RUNTIME_API is not set; run it inside Lambda or the emulator\n',
+    );
+    process.exit(1);
+  }
+  const api = new RuntimeApiClient(address);
+  let host: WasmHost;
+  try {
+    host = await WasmHost.fromFile(
+      env.WASI_LAMBDA_MODULE ?? fileURLToPath(new URL('./handler.wasm', import.meta.url)),
+      {
+        wasi: parseWasiKind(env.WASI_LAMBDA_WASI, 'WASI_LAMBDA_WASI'),
+        env: guestEnvironment(env),
+        programName: env.AWS_LAMBDA_FUNCTION_NAME ?? 'handler',
+        logFormat: parseLogFormat(env.AWS_LAMBDA_LOG_FORMAT, 'AWS_LAMBDA_LOG_FORMAT'),
+        logSink: (line) => process.stdout.write(line),
+      },
+    );
+  } catch (err) {
+    const error =
+      err instanceof WasiLambdaError
+        ? { errorType: `Runtime.${err.code}`, errorMessage: err.message }
+        : { errorType: 'Runtime.Unknown', errorMessage: String(err) };
+    await api.initError(error);
+    process.exit(1);
+  }
+  for (;;) {
+    const next = await api.next();
+    const outcome = host.invoke(next.event, context(next));
+    if (outcome.status === 'ok') await api.respond(next.requestId, outcome.response);
+    else await api.fail(next.requestId, outcome.error);
+  }
+}
+
+await main();
