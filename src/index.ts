@@ -8,7 +8,16 @@
  * @module
  */
 export { type BuildOptions, type BuildResult, buildHandlers } from './build/build-handlers.js';
-export { resolveWasmToolchain, type Toolchain, WASM_TARGET } from './build/toolchain.js';
+export { buildNative, type NativeArtifact, type NativeBuildResult } from './build/build-native.js';
+export {
+  NATIVE_TARGET,
+  resolveToolchain,
+  resolveWasmToolchain,
+  type Toolchain,
+  WASM_TARGET,
+} from './build/toolchain.js';
+export { Emulator, type EmulatorOptions } from './emulator/emulator.js';
+export { FUNCTION_DEFAULTS, type FunctionConfig, type FunctionKind } from './emulator/function-config.js';
 export { type ErrorCode, WasiLambdaError } from './errors.js';
 export { fromNodeContext, type InvokeContext, type NodeLambdaContext } from './host/context.js';
 export type { WasiKind } from './host/wasi/index.js';
