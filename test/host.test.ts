@@ -211,3 +211,26 @@ describe.each<WasiKind>(['wasmer', 'node'])('WasmHost with %s WASI', (wasi) => {
     });
   });
 });
+
+describe('the guest memory cap from the function memory size', () => {
+  it('lets the guest use its share and stops it at the cap with Runtime.OutOfMemory', async () => {
+    const { guestMemoryPages } = await import('../src/host/memory-limit.js');
+    const pages = guestMemoryPages(128);
+    expect(pages).toBe(1024); // 128 MB - 64 MB for Node.js = 64 MB of linear memory
+    const lines: string[] = [];
+    const h = await WasmHost.fromFile(handlerPath('faults'), { maxMemoryPages: pages, logSink: (l) => lines.push(l) });
+    expect(json(h.invoke(encode('{"action":"grow","mb":32}'), testContext()))).toEqual({ held: 32 });
+    const outcome = h.invoke(encode('{"action":"grow","mb":100}'), testContext());
+    expect(outcome).toMatchObject({
+      status: 'error',
+      kind: 'runtime',
+      error: {
+        errorType: 'Runtime.OutOfMemory',
+        errorMessage:
+          'the guest ran out of linear memory of the 64 MB it may use: memory allocation of 104857600 bytes failed; raise memorySize or use less',
+      },
+    });
+    expect(lines.join('')).toMatch(/memory allocation of 104857600 bytes failed/);
+    expect(json(h.invoke(encode('{"action":"grow","mb":32}'), testContext()))).toEqual({ held: 32 });
+  });
+});

@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import { action } from './action.js';
 import { buildCommand } from './commands/build.js';
 import { invokeCommand } from './commands/invoke.js';
+import { packageCommand } from './commands/package.js';
 import { serveCommand } from './commands/serve.js';
 
 function positiveInt(value: string): number {
@@ -31,6 +32,14 @@ program
   .option('-f, --force', 'rebuild even if the sources are unchanged')
   .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
   .action(action(buildCommand));
+
+program
+  .command('package')
+  .description('write Lambda deployment zips to build/lambda/: Node.js (bundle + .wasm) and native (bootstrap)')
+  .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
+  .option('--no-native', 'skip the native provided.al2023 packages')
+  .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
+  .action(action(packageCommand));
 
 program
   .command('invoke')

@@ -5,6 +5,7 @@ import { callHandle, checkContract, type HandlerExports, readPanicInfo } from '.
 import type { InvokeContext } from './context.js';
 import { GuestMemory } from './guest-memory.js';
 import { GuestOutput, type GuestStream } from './guest-output.js';
+import { capMemory, WASM_PAGE_BYTES } from './memory-limit.js';
 import { createWasiBackend, type WasiBackend, type WasiKind, type WasiSession } from './wasi/index.js';
 
 /** A Lambda error body, as the Runtime API and the Invoke API carry it. */
@@ -32,11 +33,19 @@ export interface WasmHostOptions {
   logFormat?: LogFormat;
   /** Where formatted log lines go: CloudWatch reads the process's stdout. */
   logSink?: (line: string) => void;
+  /**
+   * The most linear memory the guest may grow to, in 64 KiB pages; see `guestMemoryPages`
+   * for the share of a function's memory size. Unset: the module's own limit.
+   */
+  maxMemoryPages?: number | undefined;
 }
 
 const WASI_ERRNO_SUCCESS = 0;
 /** uvwasi answers an out-of-bounds pointer with EOVERFLOW; so does this host. */
 const WASI_ERRNO_OVERFLOW = 61;
+
+/** The line Rust's default allocation-error handler writes before aborting. */
+const ALLOCATION_FAILED = /^memory allocation of \d+ bytes failed$/;
 
 /** Thrown from the `proc_exit` import to unwind the guest. */
 class GuestExit extends Error {
@@ -64,11 +73,16 @@ interface LiveInstance {
 export class WasmHost {
   readonly #module: WebAssembly.Module;
   readonly #backend: WasiBackend;
-  readonly #options: Required<Omit<WasmHostOptions, 'wasi' | 'programName'>> & { programName: string };
+  readonly #options: Required<Omit<WasmHostOptions, 'wasi' | 'programName' | 'maxMemoryPages'>> & {
+    programName: string;
+    maxMemoryPages: number | undefined;
+  };
   readonly #output: GuestOutput;
   #instance: LiveInstance | undefined;
   #requestId: string | undefined;
   #instances = 0;
+  /** Rust's allocator says so on stderr just before it aborts; seen during this invocation. */
+  #allocationFailure: string | undefined;
 
   private constructor(module: WebAssembly.Module, backend: WasiBackend, options: WasmHostOptions) {
     this.#module = module;
@@ -78,6 +92,7 @@ export class WasmHost {
       programName: options.programName ?? 'handler',
       logFormat: options.logFormat ?? 'text',
       logSink: options.logSink ?? ((line) => process.stdout.write(line)),
+      maxMemoryPages: options.maxMemoryPages,
     };
     this.#output = new GuestOutput((stream, line) => this.#log(stream, line));
   }
@@ -92,8 +107,10 @@ export class WasmHost {
       module = bytes;
     } else {
       try {
-        module = await WebAssembly.compile(bytes);
+        const capped = options.maxMemoryPages === undefined ? bytes : capMemory(bytes, options.maxMemoryPages);
+        module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
       } catch (err) {
+        if (err instanceof WasiLambdaError) throw err;
         throw new WasiLambdaError('MODULE_INVALID', `not a valid WebAssembly module: ${toError(err).message}`, {
           cause: err,
         });
@@ -132,6 +149,7 @@ export class WasmHost {
    */
   invoke(event: Uint8Array, ctx: InvokeContext): InvokeOutcome {
     this.#requestId = ctx.requestId;
+    this.#allocationFailure = undefined;
     let live: LiveInstance | undefined;
     try {
       live = this.#ensureInstance();
@@ -164,6 +182,14 @@ export class WasmHost {
     }
     const panic = live ? readPanicInfo(live.exports, live.memory) : undefined;
     if (panic !== undefined) return { errorType: 'Runtime.Panic', errorMessage: panic };
+    if (this.#allocationFailure !== undefined) {
+      const cap = this.#options.maxMemoryPages;
+      const limit = cap === undefined ? '' : ` of the ${(cap * WASM_PAGE_BYTES) / 2 ** 20} MB it may use`;
+      return {
+        errorType: 'Runtime.OutOfMemory',
+        errorMessage: `the guest ran out of linear memory${limit}: ${this.#allocationFailure}; raise memorySize or use less`,
+      };
+    }
     const error = toError(err);
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
       return { errorType: 'Runtime.StackOverflow', errorMessage: `wasm trap: ${error.message}` };
@@ -246,6 +272,7 @@ export class WasmHost {
   }
 
   #log(stream: GuestStream, message: string): void {
+    if (stream === 'stderr' && ALLOCATION_FAILED.test(message)) this.#allocationFailure = message;
     const level = stream === 'stdout' ? 'INFO' : 'ERROR';
     this.#options.logSink(formatLogLine(this.#options.logFormat, level, this.#requestId, message));
   }

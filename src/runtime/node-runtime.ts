@@ -5,6 +5,7 @@
  * output as Lambda log records, errors as `{errorType, errorMessage, trace}`.
  * @module
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
@@ -62,9 +63,13 @@ async function loadHandler(api: RuntimeApiClient): Promise<Handler> {
   const dot = spec.lastIndexOf('.');
   const [file, name] = [spec.slice(0, dot), spec.slice(dot + 1)];
   try {
-    const module = (await import(
-      pathToFileURL(join(env.LAMBDA_TASK_ROOT ?? process.cwd(), `${file}.mjs`)).href
-    )) as Record<string, unknown>;
+    // Like Lambda: `file.js` (ESM when package.json says so), `file.mjs`, then `file.cjs`.
+    const base = join(env.LAMBDA_TASK_ROOT ?? process.cwd(), file);
+    const path = ['.js', '.mjs', '.cjs'].map((ext) => `${base}${ext}`).find((candidate) => existsSync(candidate));
+    if (path === undefined) {
+      throw Object.assign(new Error(`Cannot find module '${file}'`), { name: 'Runtime.ImportModuleError' });
+    }
+    const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
     const handler = module[name];
     if (typeof handler !== 'function')
       throw Object.assign(new Error(`${spec} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });

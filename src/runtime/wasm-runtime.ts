@@ -5,13 +5,10 @@
  * on AWS it can replace the managed runtime's loop (see the README).
  * @module
  */
-import { fileURLToPath } from 'node:url';
 import { WasiLambdaError } from '../errors.js';
 import type { InvokeContext } from '../host/context.js';
-import { parseWasiKind } from '../host/wasi/index.js';
 import { WasmHost } from '../host/wasm-host.js';
-import { guestEnvironment } from '../lambda/guest-env.js';
-import { parseLogFormat } from '../logging/log-format.js';
+import { hostOptions, modulePath } from '../lambda/host-config.js';
 import { type NextInvocation, RuntimeApiClient } from './runtime-api-client.js';
 
 const env = process.env;
@@ -44,16 +41,7 @@ async function main(): Promise<void> {
   const api = new RuntimeApiClient(address);
   let host: WasmHost;
   try {
-    host = await WasmHost.fromFile(
-      env.WASI_LAMBDA_MODULE ?? fileURLToPath(new URL('./handler.wasm', import.meta.url)),
-      {
-        wasi: parseWasiKind(env.WASI_LAMBDA_WASI, 'WASI_LAMBDA_WASI'),
-        env: guestEnvironment(env),
-        programName: env.AWS_LAMBDA_FUNCTION_NAME ?? 'handler',
-        logFormat: parseLogFormat(env.AWS_LAMBDA_LOG_FORMAT, 'AWS_LAMBDA_LOG_FORMAT'),
-        logSink: (line) => process.stdout.write(line),
-      },
-    );
+    host = await WasmHost.fromFile(modulePath(env, import.meta.url), hostOptions(env));
   } catch (err) {
     const error =
       err instanceof WasiLambdaError

@@ -64,6 +64,11 @@ pub enum Action {
         /// The exit status.
         code: i32,
     },
+    /// Allocate and touch `mb` megabytes, then answer how many were held.
+    Grow {
+        /// Megabytes to allocate.
+        mb: usize,
+    },
     /// Answer a JSON string of `bytes` bytes in all (quotes included).
     Big {
         /// Size of the response body.
@@ -136,6 +141,12 @@ pub fn faults(action: Action, ctx: Context) -> Result<Value, Error> {
             std::hint::spin_loop();
         },
         Action::Exit { code } => std::process::exit(code),
+        Action::Grow { mb } => {
+            let block = vec![1u8; mb * 1024 * 1024];
+            Ok(
+                json!({ "held": block.iter().map(|b| usize::from(*b)).sum::<usize>() / (1024 * 1024) }),
+            )
+        }
         Action::Big { bytes } => Ok(Value::String("x".repeat(bytes.saturating_sub(2)))),
         Action::Counter => {
             // SAFETY: wasm32 guests are single-threaded and this is the only access.
