@@ -1,0 +1,85 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WasiLambdaError } from '../errors.js';
+import { type BuildOptions, buildHandlers } from './build-handlers.js';
+import { buildNative } from './build-native.js';
+import { zip } from './zip.js';
+
+/** Where deployment packages go, relative to the project (the serverless.yml directory). */
+export const PACKAGE_DIR = join('build', 'lambda');
+
+export interface LambdaPackages {
+  /** Handler → zip for the Node.js runtime: `build/lambda/<handler>/{handler.js,handler.wasm,package.json}`. */
+  node: Record<string, string>;
+  /** Handler → zip for `provided.al2023`: `bootstrap` alone. */
+  native: Record<string, string>;
+}
+
+const MODULE_PACKAGE_JSON = Buffer.from('{ "type": "module" }\n');
+
+/** The self-contained Lambda entry bundle, shipped in this package's `dist/`. */
+function entryBundle(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'dist', 'lambda', 'handler.mjs');
+    if (existsSync(candidate)) return candidate;
+    if (existsSync(join(dir, 'package.json'))) break;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new WasiLambdaError('INVALID_CONFIG', 'dist/lambda/handler.mjs is missing; run `npm run build:js` first');
+}
+
+/**
+ * Builds every handler and writes one deployment package per function, individually:
+ * for the Node.js runtime the entry bundle and the `.wasm` (the same zip serves x86_64 and
+ * arm64), for `provided.al2023` the native `bootstrap`. Nothing else goes in a zip.
+ *
+ * Node.js zips keep the files at `build/lambda/<handler>/` so the function handler
+ * `build/lambda/<handler>/handler.handler` also resolves locally (`serverless invoke local`).
+ * The bundle is ESM named `handler.js` beside a `package.json` saying `"type": "module"`:
+ * both Lambda's runtime and `serverless invoke local` load that, while only Lambda loads `.mjs`.
+ *
+ * ```ts
+ * const { node, native } = await packageLambdaFunctions({ projectDir: '.' });
+ * ```
+ */
+export async function packageLambdaFunctions(
+  options: BuildOptions & { projectDir?: string | undefined; native?: boolean | undefined },
+): Promise<LambdaPackages> {
+  const project = resolve(options.projectDir ?? '.');
+  const out = join(project, PACKAGE_DIR);
+  const bundle = readFileSync(entryBundle());
+  const { handlers } = await buildHandlers(options);
+  const node: Record<string, string> = {};
+  for (const [name, wasm] of Object.entries(handlers)) {
+    const dir = join(out, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'handler.js'), bundle);
+    writeFileSync(join(dir, 'package.json'), MODULE_PACKAGE_JSON);
+    copyFileSync(wasm, join(dir, 'handler.wasm'));
+    const prefix = relative(project, dir).split('\\').join('/');
+    const archive = join(out, `${name}.zip`);
+    writeFileSync(
+      archive,
+      zip([
+        { name: `${prefix}/handler.js`, data: bundle },
+        { name: `${prefix}/handler.wasm`, data: readFileSync(wasm) },
+        { name: `${prefix}/package.json`, data: MODULE_PACKAGE_JSON },
+      ]),
+    );
+    node[name] = archive;
+  }
+  const native: Record<string, string> = {};
+  if (options.native ?? true) {
+    const { bootstraps } = await buildNative(options);
+    for (const [name, artifact] of Object.entries(bootstraps)) {
+      const archive = join(out, `${name}-native.zip`);
+      copyFileSync(artifact.zip, archive);
+      native[name] = archive;
+    }
+  }
+  return { node, native };
+}
