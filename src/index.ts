@@ -16,10 +16,15 @@ export {
   type Toolchain,
   WASM_TARGET,
 } from './build/toolchain.js';
+export { buildComponents, type ComponentArtifact, validateComponent } from './component/build-components.js';
+export { ComponentHost } from './component/component-host.js';
+export { componentize } from './component/componentize.js';
 export { Emulator, type EmulatorOptions } from './emulator/emulator.js';
 export { FUNCTION_DEFAULTS, type FunctionConfig, type FunctionKind } from './emulator/function-config.js';
 export { type ErrorCode, WasiLambdaError } from './errors.js';
 export { fromNodeContext, type InvokeContext, type NodeLambdaContext } from './host/context.js';
+export { guestMemoryPages } from './host/memory-limit.js';
+export type { FunctionHost } from './host/outcome.js';
 export type { WasiKind } from './host/wasi/index.js';
 export {
   type InvokeOutcome,

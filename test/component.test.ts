@@ -4,7 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { transpileBytes, writeFiles } from '@bytecodealliance/jco-transpile';
 import { componentWit } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { componentize } from '../src/component/componentize.js';
+import { validateComponent } from '../src/component/build-components.js';
+import { componentize, readWorldWit } from '../src/component/componentize.js';
+import { WasiLambdaError } from '../src/errors.js';
 import { WasmHost } from '../src/host/wasm-host.js';
 import { decode, encode, handlerPath, testContext } from './support/handlers.js';
 
@@ -94,5 +96,32 @@ describe('the core module as a WebAssembly component (jco)', () => {
     expect(viaComponent).toEqual(viaDirect);
     expect(viaDirect.tenantId).toBe('tenant-ü');
     expect(viaDirect.deadlineMs).toBe(ctx.deadlineMs);
+  });
+});
+
+describe('wasi-lambda build --component validation', () => {
+  it('accepts the built components: their WIT exports exactly the world', async () => {
+    await expect(
+      validateComponent(await componentize(await readFile(handlerPath('http-api')))),
+    ).resolves.toBeUndefined();
+  });
+
+  it('rejects a component made against another version of the world, saying what differs', async () => {
+    const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
+    const otherWit = (await readWorldWit()).replace(
+      'package wasi-lambda:handler@0.1.0;',
+      'package wasi-lambda:handler@0.2.0;',
+    );
+    const embedded = await componentEmbed({
+      binary: await readFile(handlerPath('hello')),
+      witSource: otherWit,
+      world: 'lambda-handler',
+    });
+    const adapter = await readFile('node_modules/@bytecodealliance/jco/lib/wasi_snapshot_preview1.reactor.wasm');
+    const component = await componentNew(embedded, [['wasi_snapshot_preview1', adapter]]);
+    const err = await validateComponent(component).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WasiLambdaError);
+    expect((err as WasiLambdaError).code).toBe('CONTRACT_MISSING');
+    expect((err as WasiLambdaError).message).toContain('types@0.2.0');
   });
 });

@@ -5,7 +5,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from '../src/emulator/limits.js';
 import { fn, type Running, startEmulator } from './support/emulator.js';
-import { bootstrapPath, handlerPath } from './support/handlers.js';
+import { bootstrapPath, componentDir, handlerPath } from './support/handlers.js';
 
 const FIXTURES = 'test/fixtures/events';
 
@@ -29,6 +29,9 @@ describe('the emulator serving wasm, native and Node.js functions', () => {
       fn({ name: 'http-api', kind: 'wasm', code: handlerPath('http-api') }),
       fn({ name: 'http-api-native', kind: 'native', code: bootstrapPath('http-api') }),
       fn({ name: 'faults', kind: 'wasm', code: handlerPath('faults'), timeoutSeconds: 1 }),
+      fn({ name: 'hello-component', kind: 'wasm', backend: 'component', code: componentDir('hello') }),
+      fn({ name: 'http-api-component', kind: 'wasm', backend: 'component', code: componentDir('http-api') }),
+      fn({ name: 'faults-component', kind: 'wasm', backend: 'component', code: componentDir('faults') }),
       fn({ name: 'faults-native', kind: 'native', code: bootstrapPath('faults'), timeoutSeconds: 1 }),
       fn({ name: 'sleepy', kind: 'native', code: bootstrapPath('faults'), maxConcurrency: 2 }),
     ]);
@@ -81,21 +84,24 @@ describe('the emulator serving wasm, native and Node.js functions', () => {
     });
   });
 
-  describe('wasm and native builds of the same handler answer identically', () => {
+  describe('wasm (core and component) and native builds of the same handler answer identically', () => {
     const cases = readdirSync(FIXTURES).flatMap((handler) =>
       readdirSync(join(FIXTURES, handler)).map((file) => [handler, file] as const),
     );
 
     it.each(cases)('%s / %s', async (handler, file) => {
       const event = readFileSync(join(FIXTURES, handler, file));
-      const [wasm, native] = await Promise.all([
+      const [wasm, native, component] = await Promise.all([
         running.invoke(handler, event),
         running.invoke(`${handler}-native`, event),
+        running.invoke(`${handler}-component`, event),
       ]);
       expect(wasm.status).toBe(200);
-      expect(native.status).toBe(200);
-      expect(native.headers.get('x-amz-function-error')).toBe(wasm.headers.get('x-amz-function-error'));
-      expect(native.body).toBe(wasm.body);
+      for (const other of [native, component]) {
+        expect(other.status).toBe(200);
+        expect(other.headers.get('x-amz-function-error')).toBe(wasm.headers.get('x-amz-function-error'));
+        expect(other.body).toBe(wasm.body);
+      }
     });
 
     it('the Node.js baseline answers hello like both', async () => {

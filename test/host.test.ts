@@ -1,35 +1,41 @@
 import { readFile } from 'node:fs/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { WasiKind } from '../src/host/wasi/index.js';
-import { WasmHost } from '../src/host/wasm-host.js';
+import { ComponentHost } from '../src/component/component-host.js';
+import type { FunctionHost } from '../src/host/outcome.js';
+import { WasmHost, type WasmHostOptions } from '../src/host/wasm-host.js';
 import type { LogFormat } from '../src/logging/log-format.js';
-import { decode, encode, handlerPath, testContext } from './support/handlers.js';
+import { componentDir, decode, encode, handlerPath, testContext } from './support/handlers.js';
+
+/** The ways a handler runs; the same suite must pass on each. */
+const BACKENDS = ['core (@wasmer/wasi)', 'core (node:wasi)', 'component (jco)'] as const;
+type Backend = (typeof BACKENDS)[number];
+
+function load(name: string, backend: Backend, options: WasmHostOptions): Promise<FunctionHost> {
+  if (backend === 'component (jco)') return ComponentHost.fromDir(componentDir(name), options);
+  return WasmHost.fromFile(handlerPath(name), { ...options, wasi: backend === 'core (node:wasi)' ? 'node' : 'wasmer' });
+}
 
 const TEXT_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\t([^\t]+)\t(INFO|ERROR)\t(.*)\n$/;
 
 async function host(
   name: string,
-  wasi: WasiKind,
+  backend: Backend,
   options: { logFormat?: LogFormat; env?: Record<string, string> } = {},
 ) {
   const lines: string[] = [];
-  const instance = await WasmHost.fromFile(handlerPath(name), {
-    wasi,
-    logSink: (line) => lines.push(line),
-    ...options,
-  });
+  const instance = await load(name, backend, { logSink: (line) => lines.push(line), ...options });
   return { host: instance, lines };
 }
 
-function json(outcome: ReturnType<WasmHost['invoke']>): unknown {
+function json(outcome: ReturnType<FunctionHost['invoke']>): unknown {
   if (outcome.status !== 'ok') throw new Error(`expected success, got ${JSON.stringify(outcome)}`);
   return JSON.parse(decode(outcome.response));
 }
 
-describe.each<WasiKind>(['wasmer', 'node'])('WasmHost with %s WASI', (wasi) => {
+describe.each(BACKENDS)('a handler run by %s', (backend) => {
   describe('the hello example', () => {
     it('returns the greeting and logs one INFO line with the request id', async () => {
-      const { host: h, lines } = await host('hello', wasi);
+      const { host: h, lines } = await host('hello', backend);
       const ctx = testContext();
       const outcome = h.invoke(await readFile('test/fixtures/events/hello/ada.json'), ctx);
       expect(json(outcome)).toEqual({ message: 'Hello, Ada!' });
@@ -42,7 +48,7 @@ describe.each<WasiKind>(['wasmer', 'node'])('WasmHost with %s WASI', (wasi) => {
     });
 
     it('writes JSON log records when the log format is JSON', async () => {
-      const { host: h, lines } = await host('hello', wasi, { logFormat: 'json' });
+      const { host: h, lines } = await host('hello', backend, { logFormat: 'json' });
       const ctx = testContext();
       h.invoke(encode('{"name":"Grace"}'), ctx);
       expect(lines).toHaveLength(1);
@@ -56,7 +62,7 @@ describe.each<WasiKind>(['wasmer', 'node'])('WasmHost with %s WASI', (wasi) => {
     });
 
     it('reuses one instance across warm invocations', async () => {
-      const { host: h } = await host('hello', wasi);
+      const { host: h } = await host('hello', backend);
       for (let i = 0; i < 50; i++)
         expect(json(h.invoke(encode('{}'), testContext()))).toEqual({ message: 'Hello, world!' });
       expect(h.instanceCount).toBe(1);
@@ -64,10 +70,10 @@ describe.each<WasiKind>(['wasmer', 'node'])('WasmHost with %s WASI', (wasi) => {
   });
 
   describe('failures become Lambda error bodies and the host survives', () => {
-    let h: WasmHost;
+    let h: FunctionHost;
     let lines: string[];
     beforeEach(async () => {
-      ({ host: h, lines } = await host('faults', wasi));
+      ({ host: h, lines } = await host('faults', backend));
     });
 
     const counter = () => json(h.invoke(encode('{"action":"counter"}'), testContext()));
@@ -200,7 +206,7 @@ describe.each<WasiKind>(['wasmer', 'node'])('WasmHost with %s WASI', (wasi) => {
     it('the guest sees only the granted environment and no host files', async () => {
       process.env.AWS_SECRET_ACCESS_KEY = 'host-secret-should-not-leak';
       try {
-        const { host: h } = await host('faults', wasi, { env: { STAGE: 'test' } });
+        const { host: h } = await host('faults', backend, { env: { STAGE: 'test' } });
         const seen = json(h.invoke(encode('{"action":"environment"}'), testContext())) as Record<string, unknown>;
         expect(seen.env).toEqual([['STAGE', 'test']]);
         expect(seen.args).toEqual(['handler']);
@@ -212,13 +218,13 @@ describe.each<WasiKind>(['wasmer', 'node'])('WasmHost with %s WASI', (wasi) => {
   });
 });
 
-describe('the guest memory cap from the function memory size', () => {
+describe.each(['core (@wasmer/wasi)', 'component (jco)'] as const)('the guest memory cap (%s)', (backend) => {
   it('lets the guest use its share and stops it at the cap with Runtime.OutOfMemory', async () => {
     const { guestMemoryPages } = await import('../src/host/memory-limit.js');
     const pages = guestMemoryPages(128);
     expect(pages).toBe(1024); // 128 MB - 64 MB for Node.js = 64 MB of linear memory
     const lines: string[] = [];
-    const h = await WasmHost.fromFile(handlerPath('faults'), { maxMemoryPages: pages, logSink: (l) => lines.push(l) });
+    const h = await load('faults', backend, { maxMemoryPages: pages, logSink: (l) => lines.push(l) });
     expect(json(h.invoke(encode('{"action":"grow","mb":32}'), testContext()))).toEqual({ held: 32 });
     const outcome = h.invoke(encode('{"action":"grow","mb":100}'), testContext());
     expect(outcome).toMatchObject({
@@ -232,5 +238,18 @@ describe('the guest memory cap from the function memory size', () => {
     });
     expect(lines.join('')).toMatch(/memory allocation of 104857600 bytes failed/);
     expect(json(h.invoke(encode('{"action":"grow","mb":32}'), testContext()))).toEqual({ held: 32 });
+  });
+});
+
+describe('where the component backend differs, by the component model’s own rules', () => {
+  it('an exit status is only success or failure: wasi:cli/exit carries no code', async () => {
+    const core = await load('faults', 'core (@wasmer/wasi)', { logSink: () => {} });
+    const component = await load('faults', 'component (jco)', { logSink: () => {} });
+    const event = encode('{"action":"exit","code":3}');
+    const ctx = testContext();
+    expect(core.invoke(event, ctx)).toMatchObject({ error: { errorMessage: expect.stringMatching(/exit status 3$/) } });
+    expect(component.invoke(event, ctx)).toMatchObject({
+      error: { errorType: 'Runtime.ExitError', errorMessage: expect.stringMatching(/exit status 1$/) },
+    });
   });
 });

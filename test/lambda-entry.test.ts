@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { handlerPath } from './support/handlers.js';
+import { componentDir, handlerPath } from './support/handlers.js';
 import { run } from './support/spawn.js';
 
 const BUNDLE = resolve('dist/lambda/handler.mjs');
@@ -34,6 +34,15 @@ async function invokeBundle(env: Record<string, string>, event: unknown) {
 describe('the Lambda entry bundle (managed Node.js runtime)', () => {
   it('answers an event with the guest response and logs with the request id', async () => {
     const { logs, outcome } = await invokeBundle({ WASI_LAMBDA_MODULE: handlerPath('hello') }, { name: 'Ada' });
+    expect(outcome).toEqual({ result: { message: 'Hello, Ada!' } });
+    expect(logs).toMatch(/^\S+Z\ta1b2c3d4-0000-4000-8000-000000000001\tINFO\tgreeting Ada from quotes\n$/);
+  });
+
+  it('runs the same handler as a component with WASI_LAMBDA_BACKEND=component', async () => {
+    const { logs, outcome } = await invokeBundle(
+      { WASI_LAMBDA_BACKEND: 'component', WASI_LAMBDA_COMPONENT: componentDir('hello') },
+      { name: 'Ada' },
+    );
     expect(outcome).toEqual({ result: { message: 'Hello, Ada!' } });
     expect(logs).toMatch(/^\S+Z\ta1b2c3d4-0000-4000-8000-000000000001\tINFO\tgreeting Ada from quotes\n$/);
   });

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_WORKSPACE } from '../build/build-handlers.js';
 import { FUNCTION_KINDS } from '../emulator/function-config.js';
 import { WASI_KINDS } from '../host/wasi/index.js';
+import { BACKENDS } from '../lambda/host-config.js';
 import { VERSION } from '../version.js';
 import { action } from './action.js';
 import { buildCommand } from './commands/build.js';
@@ -29,6 +30,7 @@ program
   .description('compile every handler crate in the workspace to wasm32-wasip1 (or a native bootstrap)')
   .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
   .option('--native', 'build static x86_64-unknown-linux-musl `bootstrap` executables and zips instead')
+  .option('--component', 'build WebAssembly components (jco new, validated against the WIT world) and transpile them')
   .option('-f, --force', 'rebuild even if the sources are unchanged')
   .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
   .action(action(buildCommand));
@@ -48,6 +50,7 @@ program
   .option('-e, --event <file|->', 'JSON event file, or - for stdin (default: {})')
   .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
   .addOption(new Option('--wasi <impl>', 'WASI implementation').choices(WASI_KINDS).default('wasmer'))
+  .addOption(new Option('--backend <backend>', 'run the core module or the component').choices(BACKENDS))
   .addOption(
     new Option('--log-format <format>', 'Lambda log format (default: $AWS_LAMBDA_LOG_FORMAT or text)').choices([
       'text',

@@ -12,8 +12,10 @@ export const FUNCTION_KINDS: readonly FunctionKind[] = ['wasm', 'native', 'node'
 export interface FunctionConfig {
   name: string;
   kind: FunctionKind;
-  /** wasm: the `.wasm`; native: the `bootstrap`; node: the handler directory. */
+  /** wasm: the `.wasm` (or, for the component backend, the transpiled component's directory); native: the `bootstrap`; node: the handler directory. */
   code: string;
+  /** wasm only: run the core module (default) or the component. */
+  backend?: 'core' | 'component' | undefined;
   /** node: `file.export` inside `code` (default `index.handler`). */
   handler?: string | undefined;
   memoryMb: number;
@@ -57,7 +59,14 @@ export function runtimeCommand(fn: FunctionConfig): { command: string; args: str
   const code = resolve(fn.code);
   switch (fn.kind) {
     case 'wasm':
-      return { command: process.execPath, args: [runtimeScript('wasm-runtime')], env: { WASI_LAMBDA_MODULE: code } };
+      return {
+        command: process.execPath,
+        args: [runtimeScript('wasm-runtime')],
+        env:
+          fn.backend === 'component'
+            ? { WASI_LAMBDA_BACKEND: 'component', WASI_LAMBDA_COMPONENT: code }
+            : { WASI_LAMBDA_MODULE: code },
+      };
     case 'native':
       return { command: code, args: [], env: { LAMBDA_TASK_ROOT: dirname(code), _HANDLER: fn.handler ?? 'bootstrap' } };
     case 'node':

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildHandlers } from '../build/build-handlers.js';
 import { buildNative } from '../build/build-native.js';
+import { buildComponents } from '../component/build-components.js';
 import { WasiLambdaError } from '../errors.js';
 import { FUNCTION_DEFAULTS, type FunctionConfig, type FunctionKind } from './function-config.js';
 
@@ -57,12 +58,14 @@ export async function localFunctions(options: LocalFunctionOptions): Promise<Fun
 export async function localFunction(
   handler: string,
   kind: FunctionKind,
-  options: Omit<LocalFunctionOptions, 'kinds'>,
+  options: Omit<LocalFunctionOptions, 'kinds'> & { backend?: 'core' | 'component' | undefined },
 ): Promise<FunctionConfig> {
   const defaults = { ...FUNCTION_DEFAULTS, ...options.overrides, maxConcurrency: 1 };
   const build = { workspace: options.workspace, install: options.install };
   let code: string | undefined;
-  if (kind === 'wasm') code = handler.endsWith('.wasm') ? handler : (await buildHandlers(build)).handlers[handler];
+  const component = kind === 'wasm' && options.backend === 'component';
+  if (component) code = (await buildComponents(build)).components[handler]?.dir;
+  else if (kind === 'wasm') code = handler.endsWith('.wasm') ? handler : (await buildHandlers(build)).handlers[handler];
   if (kind === 'native') code = (await buildNative(build)).bootstraps[handler]?.bootstrap;
   if (kind === 'node' && existsSync(join(NODE_BASELINES, `${handler}.mjs`))) code = NODE_BASELINES;
   if (code === undefined) {
@@ -74,5 +77,6 @@ export async function localFunction(
     kind,
     code,
     handler: kind === 'node' ? `${handler}.handler` : undefined,
+    backend: component ? 'component' : undefined,
   };
 }

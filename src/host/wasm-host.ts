@@ -1,27 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { toError, WasiLambdaError } from '../errors.js';
-import { formatLogLine, type LogFormat } from '../logging/log-format.js';
+import type { LogFormat } from '../logging/log-format.js';
 import { callHandle, checkContract, type HandlerExports, readPanicInfo } from './abi.js';
 import type { InvokeContext } from './context.js';
+import { GuestLog } from './guest-log.js';
 import { GuestMemory } from './guest-memory.js';
-import { GuestOutput, type GuestStream } from './guest-output.js';
-import { capMemory, WASM_PAGE_BYTES } from './memory-limit.js';
+import type { GuestStream } from './guest-output.js';
+import { capMemory } from './memory-limit.js';
+import { type FunctionHost, GuestExit, type InvokeOutcome, runtimeError } from './outcome.js';
+
+export type { InvokeOutcome, LambdaErrorBody } from './outcome.js';
+
 import { createWasiBackend, type WasiBackend, type WasiKind, type WasiSession } from './wasi/index.js';
-
-/** A Lambda error body, as the Runtime API and the Invoke API carry it. */
-export interface LambdaErrorBody {
-  errorType: string;
-  errorMessage: string;
-  stackTrace?: string[];
-}
-
-/**
- * How an invocation ended. `handler` errors are the guest's own `Err`; `runtime` errors
- * (trap, exit, ABI violation) replaced the instance, so the next call starts clean.
- */
-export type InvokeOutcome =
-  | { status: 'ok'; response: Uint8Array }
-  | { status: 'error'; kind: 'handler' | 'runtime'; error: LambdaErrorBody };
 
 export interface WasmHostOptions {
   /** WASI implementation; `wasmer` (default) has no host filesystem at all. */
@@ -44,16 +34,6 @@ const WASI_ERRNO_SUCCESS = 0;
 /** uvwasi answers an out-of-bounds pointer with EOVERFLOW; so does this host. */
 const WASI_ERRNO_OVERFLOW = 61;
 
-/** The line Rust's default allocation-error handler writes before aborting. */
-const ALLOCATION_FAILED = /^memory allocation of \d+ bytes failed$/;
-
-/** Thrown from the `proc_exit` import to unwind the guest. */
-class GuestExit extends Error {
-  constructor(readonly exitCode: number) {
-    super(`guest exited with status ${exitCode}`);
-  }
-}
-
 interface LiveInstance {
   exports: HandlerExports;
   memory: GuestMemory;
@@ -70,19 +50,16 @@ interface LiveInstance {
  * if (outcome.status === 'ok') console.log(new TextDecoder().decode(outcome.response));
  * ```
  */
-export class WasmHost {
+export class WasmHost implements FunctionHost {
   readonly #module: WebAssembly.Module;
   readonly #backend: WasiBackend;
   readonly #options: Required<Omit<WasmHostOptions, 'wasi' | 'programName' | 'maxMemoryPages'>> & {
     programName: string;
     maxMemoryPages: number | undefined;
   };
-  readonly #output: GuestOutput;
+  readonly #log: GuestLog;
   #instance: LiveInstance | undefined;
-  #requestId: string | undefined;
   #instances = 0;
-  /** Rust's allocator says so on stderr just before it aborts; seen during this invocation. */
-  #allocationFailure: string | undefined;
 
   private constructor(module: WebAssembly.Module, backend: WasiBackend, options: WasmHostOptions) {
     this.#module = module;
@@ -94,7 +71,7 @@ export class WasmHost {
       logSink: options.logSink ?? ((line) => process.stdout.write(line)),
       maxMemoryPages: options.maxMemoryPages,
     };
-    this.#output = new GuestOutput((stream, line) => this.#log(stream, line));
+    this.#log = new GuestLog(this.#options.logFormat, this.#options.logSink);
   }
 
   /** Compiles `bytes` and prepares the first instance (Lambda's init phase). */
@@ -148,8 +125,7 @@ export class WasmHost {
    * violation becomes a `runtime` error outcome and the instance is replaced.
    */
   invoke(event: Uint8Array, ctx: InvokeContext): InvokeOutcome {
-    this.#requestId = ctx.requestId;
-    this.#allocationFailure = undefined;
+    this.#log.begin(ctx.requestId);
     let live: LiveInstance | undefined;
     try {
       live = this.#ensureInstance();
@@ -161,46 +137,17 @@ export class WasmHost {
         error: { errorType: result.errorType, errorMessage: result.errorMessage },
       };
     } catch (err) {
-      const error = this.#describeFailure(err, live);
+      const error = runtimeError(err, {
+        requestId: ctx.requestId,
+        log: this.#log,
+        panic: live ? readPanicInfo(live.exports, live.memory) : undefined,
+        maxMemoryPages: this.#options.maxMemoryPages,
+      });
       this.#discardInstance();
       return { status: 'error', kind: 'runtime', error };
     } finally {
-      this.#output.flush();
-      this.#requestId = undefined;
+      this.#log.end();
     }
-  }
-
-  #describeFailure(err: unknown, live: LiveInstance | undefined): LambdaErrorBody {
-    if (err instanceof GuestExit) {
-      return {
-        errorType: 'Runtime.ExitError',
-        errorMessage: `RequestId: ${this.#requestId} Error: Runtime exited with error: exit status ${err.exitCode}`,
-      };
-    }
-    if (err instanceof WasiLambdaError && err.code === 'GUEST_ABI_VIOLATION') {
-      return { errorType: 'Runtime.AbiViolation', errorMessage: err.message };
-    }
-    const panic = live ? readPanicInfo(live.exports, live.memory) : undefined;
-    if (panic !== undefined) return { errorType: 'Runtime.Panic', errorMessage: panic };
-    if (this.#allocationFailure !== undefined) {
-      const cap = this.#options.maxMemoryPages;
-      const limit = cap === undefined ? '' : ` of the ${(cap * WASM_PAGE_BYTES) / 2 ** 20} MB it may use`;
-      return {
-        errorType: 'Runtime.OutOfMemory',
-        errorMessage: `the guest ran out of linear memory${limit}: ${this.#allocationFailure}; raise memorySize or use less`,
-      };
-    }
-    const error = toError(err);
-    if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      return { errorType: 'Runtime.StackOverflow', errorMessage: `wasm trap: ${error.message}` };
-    }
-    if (error instanceof WebAssembly.RuntimeError) {
-      return { errorType: 'Runtime.Trap', errorMessage: `wasm trap: ${error.message}` };
-    }
-    if (error instanceof WasiLambdaError) {
-      return { errorType: 'Runtime.HostError', errorMessage: error.message };
-    }
-    return { errorType: 'Runtime.Trap', errorMessage: `${error.name}: ${error.message}` };
   }
 
   #ensureInstance(): LiveInstance {
@@ -266,14 +213,8 @@ export class WasmHost {
       if (err instanceof WasiLambdaError && err.code === 'GUEST_ABI_VIOLATION') return WASI_ERRNO_OVERFLOW;
       throw err;
     }
-    for (const chunk of chunks) this.#output.write(stream, chunk);
+    for (const chunk of chunks) this.#log.write(stream, chunk);
     memory.setU32(nwritten, total, 'nwritten');
     return WASI_ERRNO_SUCCESS;
-  }
-
-  #log(stream: GuestStream, message: string): void {
-    if (stream === 'stderr' && ALLOCATION_FAILED.test(message)) this.#allocationFailure = message;
-    const level = stream === 'stdout' ? 'INFO' : 'ERROR';
-    this.#options.logSink(formatLogLine(this.#options.logFormat, level, this.#requestId, message));
   }
 }

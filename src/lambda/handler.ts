@@ -5,14 +5,15 @@
  * the event and context through linear memory. Configuration comes from the environment:
  * - `WASI_LAMBDA_MODULE`: the `.wasm` path (default: `handler.wasm` next to this file);
  * - `WASI_LAMBDA_WASI`: `wasmer` (default) or `node`;
+ * - `WASI_LAMBDA_BACKEND`: `core` (default) or `component` (with `WASI_LAMBDA_COMPONENT`);
  * - `WASI_LAMBDA_ENV`: comma-separated variables the guest may see;
  * - `AWS_LAMBDA_LOG_FORMAT`: `Text` or `JSON`, set by Lambda from the function's log config;
  * - `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`: caps the guest's linear memory (see `guestMemoryPages`).
  * @module
  */
 import { fromNodeContext, type NodeLambdaContext } from '../host/context.js';
-import { type LambdaErrorBody, WasmHost } from '../host/wasm-host.js';
-import { hostOptions, modulePath } from './host-config.js';
+import type { FunctionHost, LambdaErrorBody } from '../host/outcome.js';
+import { loadHost } from './host-config.js';
 
 /** An error the runtime reports with the guest's `errorType` as its name. */
 export class GuestFunctionError extends Error {
@@ -28,7 +29,7 @@ const env = process.env;
 // Init starts when the module loads. It is awaited in the handler rather than with a
 // top-level await, because `serverless invoke local` loads handlers with require(), which
 // cannot load a module that uses top-level await.
-const ready: Promise<WasmHost> = (async () => WasmHost.fromFile(modulePath(env, import.meta.url), hostOptions(env)))();
+const ready: Promise<FunctionHost> = loadHost(env, import.meta.url);
 // A failed init is reported by the invocation that awaits it, not as an unhandled rejection.
 ready.catch(() => {});
 

@@ -1,7 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import { ComponentHost } from '../component/component-host.js';
+import { WasiLambdaError } from '../errors.js';
 import { guestMemoryPages } from '../host/memory-limit.js';
+import type { FunctionHost } from '../host/outcome.js';
 import { parseWasiKind } from '../host/wasi/index.js';
-import type { WasmHostOptions } from '../host/wasm-host.js';
+import { WasmHost, type WasmHostOptions } from '../host/wasm-host.js';
 import { parseLogFormat } from '../logging/log-format.js';
 import { guestEnvironment } from './guest-env.js';
 
@@ -28,4 +31,31 @@ export function hostOptions(env: Readonly<Record<string, string | undefined>>): 
     logSink: (line) => process.stdout.write(line),
     maxMemoryPages: Number.isFinite(memory) && memory > 0 ? guestMemoryPages(memory) : undefined,
   };
+}
+
+/** How the handler runs: as a core module on wasi-lambda's host, or as a component via jco. */
+export type Backend = 'core' | 'component';
+export const BACKENDS: readonly Backend[] = ['core', 'component'];
+
+export function parseBackend(value: string | undefined, source: string): Backend {
+  if (value === undefined || value === '') return 'core';
+  if ((BACKENDS as readonly string[]).includes(value)) return value as Backend;
+  throw new WasiLambdaError('INVALID_CONFIG', `${source} is "${value}"; use core or component`);
+}
+
+/**
+ * Loads the handler the environment describes: `WASI_LAMBDA_BACKEND=component` runs the
+ * transpiled component in `WASI_LAMBDA_COMPONENT` (default: `component/` next to the entry),
+ * anything else the core module (`modulePath`).
+ */
+export async function loadHost(
+  env: Readonly<Record<string, string | undefined>>,
+  entryUrl: string,
+): Promise<FunctionHost> {
+  const options = hostOptions(env);
+  if (parseBackend(env.WASI_LAMBDA_BACKEND, 'WASI_LAMBDA_BACKEND') === 'component') {
+    const dir = env.WASI_LAMBDA_COMPONENT ?? fileURLToPath(new URL('./component/', entryUrl));
+    return ComponentHost.fromDir(dir, options);
+  }
+  return WasmHost.fromFile(modulePath(env, entryUrl), options);
 }

@@ -1,8 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { type BuildOptions, buildHandlers } from '../build/build-handlers.js';
+import { buildComponents } from '../component/build-components.js';
+import { ComponentHost } from '../component/component-host.js';
 import { WasiLambdaError } from '../errors.js';
+import { guestMemoryPages } from '../host/memory-limit.js';
 import type { WasiKind } from '../host/wasi/index.js';
 import { type InvokeOutcome, WasmHost } from '../host/wasm-host.js';
+import type { Backend } from '../lambda/host-config.js';
 import type { LogFormat } from '../logging/log-format.js';
 import { endLine, maxMemoryUsedMb, reportLine, startLine } from '../logging/report.js';
 import { LOCAL_DEFAULTS, type LocalFunctionConfig, localContext } from './local-context.js';
@@ -20,6 +24,8 @@ export interface InvokeLocalOptions {
   /** Where log and START/END/REPORT lines go; defaults to stderr. */
   logSink?: ((line: string) => void) | undefined;
   build?: Omit<BuildOptions, 'workspace'> | undefined;
+  /** Run the core module (default) or the component built from it. */
+  backend?: Backend | undefined;
 }
 
 export interface InvokeLocalResult {
@@ -55,18 +61,26 @@ export async function resolveHandler(handler: string, workspace?: string, build?
  */
 export async function invokeLocal(options: InvokeLocalOptions): Promise<InvokeLocalResult> {
   const sink = options.logSink ?? ((line: string) => process.stderr.write(line));
-  const path = await resolveHandler(options.handler, options.workspace, options.build);
+  const component = options.backend === 'component';
+  const path = component
+    ? (await buildComponents({ ...options.build, workspace: options.workspace })).components[options.handler]?.dir
+    : await resolveHandler(options.handler, options.workspace, options.build);
+  if (path === undefined) {
+    throw new WasiLambdaError('HANDLER_NOT_FOUND', `no component build of "${options.handler}"`);
+  }
   const functionName = options.config?.functionName ?? options.handler.replace(/^.*\/|\.wasm$/g, '');
   const config: LocalFunctionConfig = { ...LOCAL_DEFAULTS, ...options.config, functionName };
 
   const initStart = performance.now();
-  const host = await WasmHost.fromFile(path, {
+  const hostOptions = {
     wasi: options.wasi,
     env: options.env,
     programName: functionName,
     logFormat: options.logFormat,
     logSink: sink,
-  });
+    maxMemoryPages: guestMemoryPages(config.memoryMb),
+  };
+  const host = component ? await ComponentHost.fromDir(path, hostOptions) : await WasmHost.fromFile(path, hostOptions);
   const initDurationMs = performance.now() - initStart;
 
   const ctx = localContext(config);

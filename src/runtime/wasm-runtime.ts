@@ -7,8 +7,8 @@
  */
 import { WasiLambdaError } from '../errors.js';
 import type { InvokeContext } from '../host/context.js';
-import { WasmHost } from '../host/wasm-host.js';
-import { hostOptions, modulePath } from '../lambda/host-config.js';
+import type { FunctionHost } from '../host/outcome.js';
+import { loadHost } from '../lambda/host-config.js';
 import { type NextInvocation, RuntimeApiClient } from './runtime-api-client.js';
 
 const env = process.env;
@@ -39,9 +39,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const api = new RuntimeApiClient(address);
-  let host: WasmHost;
+  let host: FunctionHost;
   try {
-    host = await WasmHost.fromFile(modulePath(env, import.meta.url), hostOptions(env));
+    host = await loadHost(env, import.meta.url);
   } catch (err) {
     const error =
       err instanceof WasiLambdaError

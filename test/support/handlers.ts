@@ -15,6 +15,13 @@ export function bootstrapPath(name: string): string {
   return path;
 }
 
+/** The transpiled component directory of a handler built by the global setup. */
+export function componentDir(name: string): string {
+  const path = inject('components')[name];
+  if (path === undefined) throw new Error(`component ${name} was not built`);
+  return path;
+}
+
 export const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 export const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 

@@ -5,6 +5,7 @@ import { invokeViaEmulator } from '../../emulator/invoke-via-emulator.js';
 import { localFunction } from '../../emulator/local-functions.js';
 import { toError, WasiLambdaError } from '../../errors.js';
 import { parseWasiKind } from '../../host/wasi/index.js';
+import { parseBackend } from '../../lambda/host-config.js';
 import { invokeLocal } from '../../local/invoke-local.js';
 import { parseLogFormat } from '../../logging/log-format.js';
 
@@ -20,6 +21,7 @@ export interface InvokeCommandOptions {
   env: string[];
   install: boolean;
   target?: string;
+  backend?: string;
 }
 
 async function readEvent(source: string | undefined): Promise<Uint8Array> {
@@ -62,6 +64,7 @@ export async function invokeCommand(options: InvokeCommandOptions): Promise<numb
       ...(options.functionName === undefined ? {} : { functionName: options.functionName }),
     },
     build: { install: options.install },
+    backend: parseBackend(options.backend, '--backend'),
   });
   if (outcome.status === 'ok') {
     process.stdout.write(outcome.response);
@@ -77,6 +80,7 @@ async function invokeTarget(options: InvokeCommandOptions, kind: FunctionKind, e
   const fn = await localFunction(options.handler, kind, {
     workspace: options.workspace,
     install: options.install,
+    backend: parseBackend(options.backend, '--backend'),
     overrides: {
       memoryMb: options.memory,
       timeoutSeconds: options.timeout,

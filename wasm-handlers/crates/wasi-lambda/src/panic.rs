@@ -25,8 +25,10 @@ pub(crate) fn install_hook() {
                 ),
                 None => format!("panicked: {message}"),
             };
-            // One line on stderr: the host turns it into a single ERROR log record.
-            eprintln!("{}", text.replace('\n', " "));
+            // One line, so the host turns it into a single ERROR log record, and the error
+            // message a component host reads from stderr is the same as the core path's.
+            let text = text.replace('\n', " ");
+            eprintln!("{text}");
             *LAST_PANIC.lock().unwrap_or_else(PoisonError::into_inner) = Some(text);
         }));
     });

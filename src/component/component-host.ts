@@ -1,0 +1,137 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { toError, WasiLambdaError } from '../errors.js';
+import type { InvokeContext } from '../host/context.js';
+import { GuestLog } from '../host/guest-log.js';
+import { capMemory } from '../host/memory-limit.js';
+import { type FunctionHost, type InvokeOutcome, runtimeError } from '../host/outcome.js';
+import type { WasmHostOptions } from '../host/wasm-host.js';
+import { wasiP2Imports } from './wasi-p2.js';
+
+/** What jco's sync instantiation returns for the `lambda-handler` world. */
+interface HandlerComponent {
+  handle(event: Uint8Array, ctx: Record<string, unknown>): Uint8Array;
+}
+
+type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, Record<string, unknown>>,
+  instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+) => HandlerComponent;
+
+interface ComponentMeta {
+  name: string;
+  cores: string[];
+}
+
+/** A thrown `err` case of `result<list<u8>, handler-error>`, as jco delivers it. */
+function handlerError(thrown: unknown): { errorType: string; errorMessage: string } | undefined {
+  const value = thrown !== null && typeof thrown === 'object' && 'payload' in thrown ? thrown.payload : thrown;
+  if (value === null || typeof value !== 'object' || value instanceof Error) return undefined;
+  const { errorType, errorMessage } = value as Record<string, unknown>;
+  return typeof errorType === 'string' && typeof errorMessage === 'string' ? { errorType, errorMessage } : undefined;
+}
+
+/**
+ * Runs a handler as a WebAssembly component: the `jco transpile` output of the module
+ * wrapped by `jco new`, instantiated with wasi-lambda's least-authority WASI 0.2 imports.
+ * Same contract and outcomes as `WasmHost`, through the component model's canonical ABI
+ * implemented by jco instead of by wasi-lambda.
+ *
+ * ```ts
+ * const host = await ComponentHost.fromDir('wasm-handlers/target/wasi-lambda/component/hello');
+ * host.invoke(Buffer.from('{"name":"Ada"}'), context);
+ * ```
+ */
+export class ComponentHost implements FunctionHost {
+  readonly #instantiate: Instantiate;
+  readonly #cores: Map<string, WebAssembly.Module>;
+  readonly #log: GuestLog;
+  readonly #options: WasmHostOptions;
+  #component: HandlerComponent | undefined;
+  #instances = 0;
+
+  private constructor(instantiate: Instantiate, cores: Map<string, WebAssembly.Module>, options: WasmHostOptions) {
+    this.#instantiate = instantiate;
+    this.#cores = cores;
+    this.#options = options;
+    this.#log = new GuestLog(options.logFormat ?? 'text', options.logSink ?? ((line) => process.stdout.write(line)));
+  }
+
+  /** Loads `component.mjs` and compiles its core modules once (Lambda's init phase). */
+  static async fromDir(dir: string, options: WasmHostOptions = {}): Promise<ComponentHost> {
+    let meta: ComponentMeta;
+    try {
+      meta = JSON.parse(readFileSync(join(dir, 'component.json'), 'utf8')) as ComponentMeta;
+    } catch (err) {
+      throw new WasiLambdaError(
+        'HANDLER_NOT_FOUND',
+        `no transpiled component in ${dir} (${toError(err).message}); run \`wasi-lambda build --component\``,
+      );
+    }
+    const cores = new Map<string, WebAssembly.Module>();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.wasm'))) {
+      let bytes: Uint8Array = readFileSync(join(dir, file));
+      // The first core module is the handler's own, which owns the linear memory.
+      if (file === `${meta.name}.core.wasm` && options.maxMemoryPages !== undefined) {
+        bytes = capMemory(bytes, options.maxMemoryPages);
+      }
+      cores.set(file, await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
+    }
+    const module = (await import(pathToFileURL(join(dir, 'component.mjs')).href)) as { instantiate: Instantiate };
+    const host = new ComponentHost(module.instantiate, cores, options);
+    host.#ensureInstance();
+    return host;
+  }
+
+  get instanceCount(): number {
+    return this.#instances;
+  }
+
+  invoke(event: Uint8Array, ctx: InvokeContext): InvokeOutcome {
+    this.#log.begin(ctx.requestId);
+    try {
+      const component = this.#ensureInstance();
+      const response = component.handle(event, { ...ctx, deadlineMs: BigInt(Math.max(0, Math.trunc(ctx.deadlineMs))) });
+      return { status: 'ok', response };
+    } catch (thrown) {
+      const error = handlerError(thrown);
+      if (error) return { status: 'error', kind: 'handler', error };
+      // jco refuses to re-enter a trapped instance; the next call gets a fresh one.
+      this.#component = undefined;
+      return {
+        status: 'error',
+        kind: 'runtime',
+        error: runtimeError(thrown, {
+          requestId: ctx.requestId,
+          log: this.#log,
+          maxMemoryPages: this.#options.maxMemoryPages,
+        }),
+      };
+    } finally {
+      this.#log.end();
+    }
+  }
+
+  #ensureInstance(): HandlerComponent {
+    if (this.#component) return this.#component;
+    const imports = wasiP2Imports({
+      env: this.#options.env ?? {},
+      args: [this.#options.programName ?? 'handler'],
+      write: (stream, bytes) => this.#log.write(stream, bytes),
+    });
+    this.#component = this.#instantiate(
+      (name) => {
+        const module = this.#cores.get(name);
+        if (!module)
+          throw new WasiLambdaError('MODULE_INVALID', `the transpiled component needs ${name}, which is missing`);
+        return module;
+      },
+      imports,
+      (module, moduleImports) => new WebAssembly.Instance(module, moduleImports),
+    );
+    this.#instances += 1;
+    return this.#component;
+  }
+}
