@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { VARIANTS } from '../bench/report.js';
+import { WORKLOADS } from '../bench/workloads.js';
 import { DEFAULT_WORKSPACE } from '../build/build-handlers.js';
 import { FUNCTION_KINDS } from '../emulator/function-config.js';
 import { WASI_KINDS } from '../host/wasi/index.js';
 import { BACKENDS } from '../lambda/host-config.js';
 import { VERSION } from '../version.js';
 import { action } from './action.js';
+import { benchCommand, benchCompareCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
 import { invokeCommand } from './commands/invoke.js';
 import { packageCommand } from './commands/package.js';
@@ -85,5 +88,28 @@ program
   .addOption(new Option('--kinds <kind...>', 'which kinds of function to serve').choices(FUNCTION_KINDS))
   .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
   .action(action(serveCommand));
+
+const bench = program
+  .command('bench')
+  .description(
+    'benchmark wasm (raw, managed, component), native and Node.js side by side; writes JSON, Markdown and SVG',
+  )
+  .option('-q, --quick', 'a short run with fewer samples')
+  .option('-o, --out <dir>', 'where reports go', 'bench-results')
+  .addOption(new Option('--variants <variant...>', 'variants to run').choices(VARIANTS))
+  .addOption(new Option('--workloads <workload...>', 'workloads to run').choices(WORKLOADS))
+  .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
+  .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
+  .option('--deployed', 'invoke deployed functions through the AWS SDK instead of the local emulator')
+  .option('--function <variant=name>', 'with --deployed: a deployed function per variant (repeatable)', collect, [])
+  .option('--region <region>', 'with --deployed: AWS region (default $AWS_REGION)')
+  .option('--endpoint <url>', 'with --deployed: a Lambda-compatible endpoint other than AWS')
+  .action(action(benchCommand));
+
+bench
+  .command('compare <a.json> <b.json>')
+  .description('put two reports side by side (machines, architectures, deployed vs local)')
+  .option('-o, --out <file>', 'also write the Markdown table to a file')
+  .action(action(benchCompareCommand));
 
 await program.parseAsync();

@@ -29,6 +29,11 @@ export class FunctionPool {
     return this.#environments.size;
   }
 
+  /** Process ids of the live runtime processes (for memory measurements). */
+  pids(): number[] {
+    return [...this.#environments].flatMap((env) => (env.pid === undefined || env.dead ? [] : [env.pid]));
+  }
+
   invoke(invocation: Invocation): Promise<InvocationResult> {
     return new Promise((resolve) => {
       this.#queue.push({ invocation, resolve });
