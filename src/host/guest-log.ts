@@ -7,6 +7,18 @@ const ALLOCATION_FAILED = /^memory allocation of \d+ bytes failed$/;
 const PANICKED = /^panicked at /;
 
 /**
+ * Control characters other than tab become visible escapes (`\x1b`, `\r`): a guest must not
+ * drive the terminal of whoever reads the log, nor break a record into what looks like two.
+ */
+export function sanitize(message: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  return message.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => {
+    if (c === '\r') return '\\r';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+/**
  * A guest's stdout/stderr as Lambda log records, shared by every host backend: lines are
  * emitted as written with the current request id (`stdout` → INFO, `stderr` → ERROR), and
  * the two lines Rust writes right before it aborts (a panic, an allocation failure) are
@@ -51,6 +63,6 @@ export class GuestLog {
       else if (ALLOCATION_FAILED.test(message)) this.allocationFailure = message;
     }
     const level = stream === 'stdout' ? 'INFO' : 'ERROR';
-    this.#sink(formatLogLine(this.#format, level, this.#requestId, message));
+    this.#sink(formatLogLine(this.#format, level, this.#requestId, sanitize(message)));
   }
 }

@@ -3,7 +3,7 @@ import { ComponentHost } from '../component/component-host.js';
 import { WasiLambdaError } from '../errors.js';
 import { guestMemoryPages } from '../host/memory-limit.js';
 import type { FunctionHost } from '../host/outcome.js';
-import { parseWasiKind } from '../host/wasi/index.js';
+import { parseWasiKind, type WasiKind } from '../host/wasi/index.js';
 import { WasmHost, type WasmHostOptions } from '../host/wasm-host.js';
 import { parseLogFormat } from '../logging/log-format.js';
 import { guestEnvironment } from './guest-env.js';
@@ -21,10 +21,13 @@ export function modulePath(env: Readonly<Record<string, string | undefined>>, en
  * const host = await WasmHost.fromFile(modulePath(process.env, import.meta.url), hostOptions(process.env));
  * ```
  */
-export function hostOptions(env: Readonly<Record<string, string | undefined>>): WasmHostOptions {
+export function hostOptions(
+  env: Readonly<Record<string, string | undefined>>,
+  defaultWasi: WasiKind = 'wasmer',
+): WasmHostOptions {
   const memory = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
   return {
-    wasi: parseWasiKind(env.WASI_LAMBDA_WASI, 'WASI_LAMBDA_WASI'),
+    wasi: env.WASI_LAMBDA_WASI ? parseWasiKind(env.WASI_LAMBDA_WASI, 'WASI_LAMBDA_WASI') : defaultWasi,
     env: guestEnvironment(env),
     programName: env.AWS_LAMBDA_FUNCTION_NAME ?? 'handler',
     logFormat: parseLogFormat(env.AWS_LAMBDA_LOG_FORMAT, 'AWS_LAMBDA_LOG_FORMAT'),
@@ -51,8 +54,9 @@ export function parseBackend(value: string | undefined, source: string): Backend
 export async function loadHost(
   env: Readonly<Record<string, string | undefined>>,
   entryUrl: string,
+  defaultWasi: WasiKind = 'wasmer',
 ): Promise<FunctionHost> {
-  const options = hostOptions(env);
+  const options = hostOptions(env, defaultWasi);
   if (parseBackend(env.WASI_LAMBDA_BACKEND, 'WASI_LAMBDA_BACKEND') === 'component') {
     const dir = env.WASI_LAMBDA_COMPONENT ?? fileURLToPath(new URL('./component/', entryUrl));
     return ComponentHost.fromDir(dir, options);

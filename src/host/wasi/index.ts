@@ -1,7 +1,5 @@
 import { WasiLambdaError } from '../../errors.js';
 import { WASI_KINDS, type WasiBackend, type WasiKind } from './backend.js';
-import { createNodeBackend } from './node.js';
-import { createWasmerBackend } from './wasmer.js';
 
 export type { WasiBackend, WasiGrant, WasiKind, WasiSession } from './backend.js';
 export { WASI_KINDS } from './backend.js';
@@ -13,6 +11,11 @@ export function parseWasiKind(value: string | undefined, source: string): WasiKi
   throw new WasiLambdaError('INVALID_CONFIG', `${source} is "${value}"; use one of: ${WASI_KINDS.join(', ')}`);
 }
 
-export function createWasiBackend(kind: WasiKind): Promise<WasiBackend> {
-  return kind === 'node' ? createNodeBackend() : createWasmerBackend();
+/**
+ * Loads only the implementation asked for: `@wasmer/wasi` carries a ~450 KB module of its
+ * own, which a process using another backend should not even parse.
+ */
+export async function createWasiBackend(kind: WasiKind): Promise<WasiBackend> {
+  if (kind === 'node') return (await import('./node.js')).createNodeBackend();
+  return (await import('./wasmer.js')).createWasmerBackend();
 }

@@ -4,13 +4,29 @@ import type { WasiBackend, WasiGrant, WasiSession } from './backend.js';
 let devNull: number | undefined;
 
 /**
+ * Loading node:wasi emits "WASI is an experimental feature" as a process warning, which on
+ * Lambda would land in every cold start's log. Only that warning is held back.
+ */
+async function importQuietly(): Promise<typeof import('node:wasi')> {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning).startsWith('WASI is an experimental feature')) return;
+    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return await import('node:wasi');
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+
+/**
  * `node:wasi` (uvwasi). Node documents it as experimental and not a sandbox for untrusted
  * code, so it is opt-in. Its stdio accepts file descriptors only: all three point at
  * `/dev/null`, and the host intercepts `fd_write` on fds 1 and 2 before they get there.
  */
 export async function createNodeBackend(): Promise<WasiBackend> {
-  // Imported lazily: loading node:wasi prints an ExperimentalWarning on Node 20.
-  const { WASI } = await import('node:wasi');
+  const { WASI } = await importQuietly();
   devNull ??= openSync('/dev/null', 'r+');
   const fd = devNull;
   return {

@@ -148,7 +148,23 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|window| window == needle)
 }
 
+/// Control characters other than tab become visible escapes, as the wasm host does: a handler
+/// must not drive the terminal of whoever reads the log.
+fn sanitize(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        match c {
+            '\t' | '\n' => out.push(c),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn format_record(json: bool, level: &str, request_id: &str, message: &str) -> String {
+    let message = &sanitize(message);
     let timestamp = rfc3339_millis(SystemTime::now());
     if json {
         let record = serde_json::json!({
@@ -205,6 +221,14 @@ mod tests {
         assert_eq!(
             rfc3339_millis(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            sanitize("red \u{1b}[31m\r ok\tfine"),
+            "red \\x1b[31m\\r ok\tfine"
         );
     }
 

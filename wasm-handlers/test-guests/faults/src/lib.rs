@@ -59,6 +59,8 @@ pub enum Action {
     },
     /// Loop forever without yielding.
     Spin,
+    /// Recurse without end.
+    Recurse,
     /// Exit the process (`proc_exit` in wasm) with this status.
     Exit {
         /// The exit status.
@@ -77,6 +79,12 @@ pub enum Action {
 }
 
 static mut COUNTER: u64 = 0;
+
+/// Each frame keeps a value alive after the call, so the recursion is not a loop.
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    std::hint::black_box(recurse(std::hint::black_box(depth + 1))) + depth
+}
 
 /// Does what the event says.
 #[wasi_lambda::handler]
@@ -137,6 +145,7 @@ pub fn faults(action: Action, ctx: Context) -> Result<Value, Error> {
             std::thread::sleep(std::time::Duration::from_millis(ms));
             Ok(json!({ "slept": ms }))
         }
+        Action::Recurse => Ok(json!(recurse(1))),
         Action::Spin => loop {
             std::hint::spin_loop();
         },
