@@ -7,6 +7,8 @@
  * ```
  * @module
  */
+
+export { type SoakResult, type SoakSample, soak } from './bench/soak.js';
 export { type BuildOptions, type BuildResult, buildHandlers } from './build/build-handlers.js';
 export { buildNative, type NativeArtifact, type NativeBuildResult } from './build/build-native.js';
 export {

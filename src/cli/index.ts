@@ -12,6 +12,7 @@ import { benchCommand, benchCompareCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
 import { invokeCommand } from './commands/invoke.js';
 import { packageCommand } from './commands/package.js';
+import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 
 function positiveInt(value: string): number {
@@ -88,6 +89,13 @@ program
   .addOption(new Option('--kinds <kind...>', 'which kinds of function to serve').choices(FUNCTION_KINDS))
   .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
   .action(action(serveCommand));
+
+program
+  .command('run <file.wasm> [args...]')
+  .description('run a WASI preview1 command (_start) with only the given dirs and env; exits with its status')
+  .option('--dir <host::guest>', 'preopen a host directory at a guest path (repeatable)', collect, [])
+  .option('--env <KEY=VALUE>', 'set a variable in the guest (repeatable)', collect, [])
+  .action(action(runCommand));
 
 const bench = program
   .command('bench')

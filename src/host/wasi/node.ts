@@ -7,7 +7,7 @@ let devNull: number | undefined;
  * Loading node:wasi emits "WASI is an experimental feature" as a process warning, which on
  * Lambda would land in every cold start's log. Only that warning is held back.
  */
-async function importQuietly(): Promise<typeof import('node:wasi')> {
+export async function importNodeWasi(): Promise<typeof import('node:wasi')> {
   const emitWarning = process.emitWarning;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     if (String(warning).startsWith('WASI is an experimental feature')) return;
@@ -26,7 +26,7 @@ async function importQuietly(): Promise<typeof import('node:wasi')> {
  * `/dev/null`, and the host intercepts `fd_write` on fds 1 and 2 before they get there.
  */
 export async function createNodeBackend(): Promise<WasiBackend> {
-  const { WASI } = await importQuietly();
+  const { WASI } = await importNodeWasi();
   devNull ??= openSync('/dev/null', 'r+');
   const fd = devNull;
   return {

@@ -14,6 +14,18 @@ export async function createWasmerBackend(): Promise<WasiBackend> {
   return {
     kind: 'wasmer',
     session(module: WebAssembly.Module, grant: WasiGrant): WasiSession {
+      // @wasmer/wasi refuses a module that imports nothing from WASI ("The WASI version could
+      // not be determined"); such a module needs no WASI state at all.
+      if (!WebAssembly.Module.imports(module).some((i) => i.module === 'wasi_snapshot_preview1')) {
+        return {
+          imports: {},
+          start(instance) {
+            const initialize = instance.exports._initialize;
+            if (typeof initialize === 'function') initialize();
+          },
+          dispose() {},
+        };
+      }
       const wasi = new WASI({ env: { ...grant.env }, args: [...grant.args] });
       const imports = wasi.getImports(module) as WebAssembly.Imports;
       return {
