@@ -253,3 +253,26 @@ describe('where the component backend differs, by the component model’s own ru
     });
   });
 });
+
+describe('fresh instance mode', () => {
+  it('gives every invocation the state right after initialisation, cheaply', async () => {
+    const fresh = await WasmHost.fromFile(handlerPath('faults'), { instanceMode: 'fresh', logSink: () => {} });
+    const reuse = await WasmHost.fromFile(handlerPath('faults'), { logSink: () => {} });
+    const counter = encode('{"action":"counter"}');
+    for (let i = 1; i <= 3; i++) {
+      expect(json(fresh.invoke(counter, testContext()))).toEqual({ count: 1 });
+      expect(json(reuse.invoke(counter, testContext()))).toEqual({ count: i });
+    }
+    // Restored, not re-instantiated.
+    expect(fresh.instanceCount).toBe(1);
+  });
+
+  it('replaces the instance when the guest grew its memory, and stays correct', async () => {
+    const fresh = await WasmHost.fromFile(handlerPath('faults'), { instanceMode: 'fresh', logSink: () => {} });
+    expect(json(fresh.invoke(encode('{"action":"grow","mb":8}'), testContext()))).toEqual({ held: 8 });
+    expect(json(fresh.invoke(encode('{"action":"counter"}'), testContext()))).toEqual({ count: 1 });
+    expect(fresh.instanceCount).toBe(2);
+    for (let i = 0; i < 20; i++)
+      expect(json(fresh.invoke(encode('{"action":"grow","mb":4}'), testContext()))).toEqual({ held: 4 });
+  });
+});

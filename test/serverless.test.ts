@@ -79,13 +79,37 @@ describe('serverless package (osls), offline, without AWS credentials', () => {
     });
   });
 
+  it('declares the raw-bytes variant: the managed runtime hands over through AWS_LAMBDA_EXEC_WRAPPER', () => {
+    expect(functionResource(template, 'hello-raw')).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Environment: { Variables: { AWS_LAMBDA_EXEC_WRAPPER: '/var/task/wrapper', WASI_LAMBDA_ENV: 'STAGE' } },
+    });
+    expect(zipEntries('build/lambda/hello-raw.zip')).toEqual(['wrapper', 'runtime.mjs', 'handler.wasm']);
+    const modes = execFileSync('unzip', ['-Z', 'build/lambda/hello-raw.zip'], { encoding: 'utf8' });
+    expect(modes).toMatch(/-rwxr-xr-x .* wrapper\n/);
+  });
+
+  it('the raw-bytes package, unzipped, serves invocations when its wrapper is the runtime', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'wasi-lambda-raw-'));
+    execFileSync('unzip', ['-q', 'build/lambda/hello-raw.zip', '-d', root]);
+    const running = await startEmulator([fn({ name: 'hello-raw', kind: 'native', code: join(root, 'wrapper') })]);
+    try {
+      const reply = await running.invoke('hello-raw', '{"name":"Raw"}');
+      expect(reply.body).toBe('{"message":"Hello, Raw!"}');
+      expect(running.logs.join('')).toMatch(/\tINFO\tgreeting Raw from hello-raw\n/);
+    } finally {
+      await running.emulator.stop();
+    }
+  });
+
   it('creates a log group per function', () => {
     const groups = Object.values(template.Resources)
       .filter((r) => r.Type === 'AWS::Logs::LogGroup')
       .map((r) => r.Properties.LogGroupName)
       .sort();
     expect(groups).toEqual(
-      ['hello-arm64', 'hello-native', 'hello-x86'].map((name) => `/aws/lambda/${SERVICE}-dev-${name}`),
+      ['hello-arm64', 'hello-native', 'hello-raw', 'hello-x86'].map((name) => `/aws/lambda/${SERVICE}-dev-${name}`),
     );
   });
 

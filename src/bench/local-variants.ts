@@ -25,9 +25,10 @@ export async function localVariants(
   for (const variant of variants) {
     const name = variant;
     let fn: FunctionConfig | undefined;
-    if (variant === 'wasm-raw') {
+    if (variant === 'wasm-raw' || variant === 'wasm-fresh') {
       const code = (await buildHandlers(build)).handlers[BENCH_HANDLER];
-      if (code) fn = { ...base, name, kind: 'wasm', code };
+      const environment: Record<string, string> = variant === 'wasm-fresh' ? { WASI_LAMBDA_INSTANCE: 'fresh' } : {};
+      if (code) fn = { ...base, name, kind: 'wasm', code, environment };
     } else if (variant === 'wasm-component') {
       const code = (await buildComponents(build)).components[BENCH_HANDLER]?.dir;
       if (code) fn = { ...base, name, kind: 'wasm', backend: 'component', code };

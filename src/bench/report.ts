@@ -4,11 +4,19 @@ import { VERSION } from '../version.js';
 import type { Summary } from './stats.js';
 import { WORKLOAD_TITLES, type WorkloadName } from './workloads.js';
 
-export type VariantName = 'wasm-raw' | 'wasm-managed' | 'wasm-component' | 'native' | 'node';
-export const VARIANTS: readonly VariantName[] = ['wasm-raw', 'wasm-managed', 'wasm-component', 'native', 'node'];
+export type VariantName = 'wasm-raw' | 'wasm-fresh' | 'wasm-managed' | 'wasm-component' | 'native' | 'node';
+export const VARIANTS: readonly VariantName[] = [
+  'wasm-raw',
+  'wasm-fresh',
+  'wasm-managed',
+  'wasm-component',
+  'native',
+  'node',
+];
 
 export const VARIANT_TITLES: Record<VariantName, string> = {
   'wasm-raw': 'wasm, raw-bytes runtime',
+  'wasm-fresh': 'wasm, raw-bytes, fresh state per call',
   'wasm-managed': 'wasm, managed handler(event, context)',
   'wasm-component': 'wasm component (jco)',
   native: 'native musl bootstrap',
@@ -134,6 +142,9 @@ export function checkTargets(report: Pick<BenchReport, 'cells' | 'stability'>): 
     ratio: value,
     met: value === undefined ? undefined : value <= limit,
   }));
+  const fresh = ratio(cell(report, 'wasm-fresh', 'echo-1kb'), cell(report, 'wasm-raw', 'echo-1kb'));
+  if (fresh !== undefined)
+    checks.push({ name: 'fresh mode at 1 KB: fresh / reuse', limit: 1.5, ratio: fresh, met: fresh <= 1.5 });
   if (report.stability) {
     const growth = 1 + report.stability.growthPercent / 100;
     checks.push({
@@ -190,6 +201,7 @@ export function markdown(report: BenchReport): string {
 
 const COLORS: Record<VariantName, string> = {
   'wasm-raw': '#2b6cb0',
+  'wasm-fresh': '#2c5282',
   'wasm-managed': '#63b3ed',
   'wasm-component': '#805ad5',
   native: '#dd6b20',

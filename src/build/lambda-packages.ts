@@ -12,24 +12,34 @@ export const PACKAGE_DIR = join('build', 'lambda');
 export interface LambdaPackages {
   /** Handler → zip for the Node.js runtime: `build/lambda/<handler>/{handler.js,handler.wasm,package.json}`. */
   node: Record<string, string>;
+  /** Handler → zip for the Node.js runtime with `AWS_LAMBDA_EXEC_WRAPPER=/var/task/wrapper`. */
+  rawNode: Record<string, string>;
   /** Handler → zip for `provided.al2023`: `bootstrap` alone. */
   native: Record<string, string>;
 }
 
 const MODULE_PACKAGE_JSON = Buffer.from('{ "type": "module" }\n');
 
-/** The self-contained Lambda entry bundle, shipped in this package's `dist/`. */
-function entryBundle(): string {
+/**
+ * Lambda runs `$AWS_LAMBDA_EXEC_WRAPPER <runtime bootstrap> …`; this wrapper ignores the
+ * managed runtime and starts wasi-lambda's raw-bytes Runtime API client with the same Node.js.
+ */
+const RAW_WRAPPER = Buffer.from(
+  '#!/bin/sh\n# wasi-lambda: serve this function with the raw-bytes runtime client instead of the managed loop.\nexec node "$(dirname "$0")/runtime.mjs"\n',
+);
+
+/** A self-contained bundle shipped in this package's `dist/` (`lambda/handler.mjs`, …). */
+function distFile(file: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const candidate = join(dir, 'dist', 'lambda', 'handler.mjs');
+    const candidate = join(dir, 'dist', file);
     if (existsSync(candidate)) return candidate;
     if (existsSync(join(dir, 'package.json'))) break;
     const parent = dirname(dir);
     if (parent === dir) break;
     dir = parent;
   }
-  throw new WasiLambdaError('INVALID_CONFIG', 'dist/lambda/handler.mjs is missing; run `npm run build:js` first');
+  throw new WasiLambdaError('INVALID_CONFIG', `dist/${file} is missing; run \`npm run build:js\` first`);
 }
 
 /**
@@ -51,9 +61,11 @@ export async function packageLambdaFunctions(
 ): Promise<LambdaPackages> {
   const project = resolve(options.projectDir ?? '.');
   const out = join(project, PACKAGE_DIR);
-  const bundle = readFileSync(entryBundle());
+  const bundle = readFileSync(distFile('lambda/handler.mjs'));
+  const runtime = readFileSync(distFile('runtime/wasm-runtime.mjs'));
   const { handlers } = await buildHandlers(options);
   const node: Record<string, string> = {};
+  const rawNode: Record<string, string> = {};
   for (const [name, wasm] of Object.entries(handlers)) {
     const dir = join(out, name);
     mkdirSync(dir, { recursive: true });
@@ -71,6 +83,18 @@ export async function packageLambdaFunctions(
       ]),
     );
     node[name] = archive;
+    // The raw-bytes variant: Lambda's managed runtime hands over to wasi-lambda's own
+    // Runtime API client through AWS_LAMBDA_EXEC_WRAPPER=/var/task/wrapper.
+    const raw = join(out, `${name}-raw.zip`);
+    writeFileSync(
+      raw,
+      zip([
+        { name: 'wrapper', data: RAW_WRAPPER, mode: 0o755 },
+        { name: 'runtime.mjs', data: runtime },
+        { name: 'handler.wasm', data: readFileSync(wasm) },
+      ]),
+    );
+    rawNode[name] = raw;
   }
   const native: Record<string, string> = {};
   if (options.native ?? true) {
@@ -81,5 +105,5 @@ export async function packageLambdaFunctions(
       native[name] = archive;
     }
   }
-  return { node, native };
+  return { node, rawNode, native };
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { endLine, reportLine, startLine } from '../logging/report.js';
@@ -114,6 +115,8 @@ export class ExecutionEnvironment {
         AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_REGION: fn.environment.AWS_REGION ?? 'us-east-1',
         AWS_DEFAULT_REGION: fn.environment.AWS_REGION ?? 'us-east-1',
+        // Lambda sets PATH (/var/lang/bin first); here the Node.js running the emulator.
+        PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
         TZ: ':UTC',
         LANG: 'en_US.UTF-8',
       },

@@ -28,7 +28,17 @@ export interface WasmHostOptions {
    * for the share of a function's memory size. Unset: the module's own limit.
    */
   maxMemoryPages?: number | undefined;
+  /**
+   * `reuse` (default) keeps one instance warm across invocations, as Lambda keeps an
+   * execution environment. `fresh` gives every invocation the guest's state as it was right
+   * after initialisation, by restoring a snapshot of the initialised linear memory (and
+   * re-instantiating only when the guest grew its memory).
+   */
+  instanceMode?: InstanceMode | undefined;
 }
+
+/** How guest state carries over between invocations. */
+export type InstanceMode = 'reuse' | 'fresh';
 
 const WASI_ERRNO_SUCCESS = 0;
 /** uvwasi answers an out-of-bounds pointer with EOVERFLOW; so does this host. */
@@ -38,6 +48,8 @@ interface LiveInstance {
   exports: HandlerExports;
   memory: GuestMemory;
   wasi: WasiSession;
+  /** `fresh` mode: linear memory right after initialisation. */
+  snapshot?: Uint8Array | undefined;
 }
 
 /**
@@ -53,9 +65,10 @@ interface LiveInstance {
 export class WasmHost implements FunctionHost {
   readonly #module: WebAssembly.Module;
   readonly #backend: WasiBackend;
-  readonly #options: Required<Omit<WasmHostOptions, 'wasi' | 'programName' | 'maxMemoryPages'>> & {
+  readonly #options: Required<Omit<WasmHostOptions, 'wasi' | 'programName' | 'maxMemoryPages' | 'instanceMode'>> & {
     programName: string;
     maxMemoryPages: number | undefined;
+    instanceMode: InstanceMode;
   };
   readonly #log: GuestLog;
   #instance: LiveInstance | undefined;
@@ -70,6 +83,7 @@ export class WasmHost implements FunctionHost {
       logFormat: options.logFormat ?? 'text',
       logSink: options.logSink ?? ((line) => process.stdout.write(line)),
       maxMemoryPages: options.maxMemoryPages,
+      instanceMode: options.instanceMode ?? 'reuse',
     };
     this.#log = new GuestLog(this.#options.logFormat, this.#options.logSink);
   }
@@ -130,6 +144,7 @@ export class WasmHost implements FunctionHost {
     try {
       live = this.#ensureInstance();
       const result = callHandle(live.exports, live.memory, event, ctx);
+      if (live.snapshot) this.#restore(live);
       if (result.ok) return { status: 'ok', response: result.body };
       return {
         status: 'error',
@@ -183,9 +198,25 @@ export class WasmHost implements FunctionHost {
     const exports = instance.exports as unknown as HandlerExports;
     memory = new GuestMemory(exports.memory);
     wasi.start(instance);
-    this.#instance = { exports, memory, wasi };
+    const snapshot =
+      this.#options.instanceMode === 'fresh' ? memory.copyOut(0, memory.byteLength, 'snapshot') : undefined;
+    this.#instance = { exports, memory, wasi, snapshot };
     this.#instances += 1;
     return this.#instance;
+  }
+
+  /**
+   * Puts the initialised memory back. If the guest grew its memory, its allocator's state in
+   * the snapshot would no longer match the memory's size, so the instance is replaced instead.
+   */
+  #restore(live: LiveInstance): void {
+    const snapshot = live.snapshot;
+    if (!snapshot) return;
+    if (live.memory.byteLength !== snapshot.byteLength) {
+      this.#discardInstance();
+      return;
+    }
+    live.memory.write(0, snapshot, 'snapshot');
   }
 
   #discardInstance(): void {

@@ -4,7 +4,7 @@ import { WasiLambdaError } from '../errors.js';
 import { guestMemoryPages } from '../host/memory-limit.js';
 import type { FunctionHost } from '../host/outcome.js';
 import { parseWasiKind, type WasiKind } from '../host/wasi/index.js';
-import { WasmHost, type WasmHostOptions } from '../host/wasm-host.js';
+import { type InstanceMode, WasmHost, type WasmHostOptions } from '../host/wasm-host.js';
 import { parseLogFormat } from '../logging/log-format.js';
 import { guestEnvironment } from './guest-env.js';
 
@@ -33,7 +33,14 @@ export function hostOptions(
     logFormat: parseLogFormat(env.AWS_LAMBDA_LOG_FORMAT, 'AWS_LAMBDA_LOG_FORMAT'),
     logSink: (line) => process.stdout.write(line),
     maxMemoryPages: Number.isFinite(memory) && memory > 0 ? guestMemoryPages(memory) : undefined,
+    instanceMode: parseInstanceMode(env.WASI_LAMBDA_INSTANCE, 'WASI_LAMBDA_INSTANCE'),
   };
+}
+
+export function parseInstanceMode(value: string | undefined, source: string): InstanceMode {
+  if (value === undefined || value === '' || value === 'reuse') return 'reuse';
+  if (value === 'fresh') return 'fresh';
+  throw new WasiLambdaError('INVALID_CONFIG', `${source} is "${value}"; use reuse or fresh`);
 }
 
 /** How the handler runs: as a core module on wasi-lambda's host, or as a component via jco. */

@@ -14,6 +14,8 @@ export async function packageCommand(options: PackageCommandOptions): Promise<nu
     native: options.native,
   });
   for (const [name, path] of Object.entries(packages.node).sort()) process.stdout.write(`${name}\tnodejs\t${path}\n`);
+  for (const [name, path] of Object.entries(packages.rawNode).sort())
+    process.stdout.write(`${name}\tnodejs-raw\t${path}\n`);
   for (const [name, path] of Object.entries(packages.native).sort()) {
     process.stdout.write(`${name}\tprovided.al2023\t${path}\n`);
   }
