@@ -18,6 +18,8 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js', packages: 'external' }),
   build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', packages: 'external' }),
+  // The host alone, self-contained: what the cross-architecture check loads on arm64.
+  build({ ...common, entryPoints: ['src/host/wasm-host.ts'], outfile: 'dist/host.mjs' }),
   build({ ...common, entryPoints: ['src/lambda/handler.ts'], outfile: 'dist/lambda/handler.mjs', minify: true }),
   // Runtime API clients, self-contained: the emulator runs them as the function's process.
   build({

@@ -229,6 +229,7 @@ export function svgChart(report: BenchReport): string {
   const y = (value: number) => top + plotHeight - (value / maxRatio) * plotHeight;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>wasi-lambda benchmark: p50 latency of each variant relative to the native bootstrap</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${left}" y="24" font-size="15" font-weight="bold">p50 latency relative to the native bootstrap (lower is faster) — ${report.machine.arch}, ${report.machine.cpuModel}</text>`,
     `<line x1="${left}" y1="${y(1)}" x2="${width - 20}" y2="${y(1)}" stroke="#dd6b20" stroke-dasharray="4 3"/>`,

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { init, WASI } from '@wasmer/wasi';
 import type { WasiBackend, WasiGrant, WasiSession } from './backend.js';
 
@@ -9,6 +10,11 @@ let ready: Promise<void> | undefined;
  * `fd_write` on fds 1 and 2 and streams lines itself.
  */
 export async function createWasmerBackend(): Promise<WasiBackend> {
+  // @wasmer/wasi draws random_get from globalThis.crypto, which Node.js 18 (Debian's arm64
+  // build, used by the cross-architecture check) only has behind a flag.
+  if (globalThis.crypto === undefined) {
+    Object.defineProperty(globalThis, 'crypto', { value: webcrypto, configurable: true });
+  }
   ready ??= init();
   await ready;
   return {
