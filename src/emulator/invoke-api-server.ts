@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FunctionPool } from './function-pool.js';
 import type { InvocationResult } from './invocation.js';
 import { MAX_REQUEST_BYTES, TAIL_LOG_BYTES } from './limits.js';
+import { readBody } from './read-body.js';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -23,19 +24,6 @@ function awsError(res: ServerResponse, status: number, type: string, message: st
     'x-amzn-requestid': randomUUID(),
   });
   res.end(body);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_REQUEST_BYTES ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** `function:name`, an ARN, `name:alias`: the bare function name. */
@@ -103,7 +91,7 @@ export class InvokeApiServer {
     }
     const name = functionName(match[1] ?? '');
     const pool = this.#pool(name);
-    const body = await readBody(req);
+    const { bytes: body } = await readBody(req, MAX_REQUEST_BYTES);
     if (!pool) {
       awsError(
         res,

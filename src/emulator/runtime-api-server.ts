@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_RESPONSE_BYTES } from './limits.js';
+import { readBody } from './read-body.js';
 
 /** What an execution environment does with the runtime's calls. */
 export interface RuntimeApiHandlers {
@@ -19,19 +20,6 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | number> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > limit ? size : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /**
@@ -80,8 +68,8 @@ export class RuntimeApiServer {
     }
     // POST /2018-06-01/runtime/init/error
     if (req.method === 'POST' && path === `${PREFIX}/init/error`) {
-      const body = await readBody(req, MAX_RESPONSE_BYTES);
-      handlers.initError(typeof body === 'number' ? Buffer.alloc(0) : body, type);
+      const { bytes } = await readBody(req, MAX_RESPONSE_BYTES);
+      handlers.initError(bytes ?? Buffer.alloc(0), type);
       reply(res, 202, { status: 'OK' });
       return;
     }
@@ -90,15 +78,15 @@ export class RuntimeApiServer {
       const [, requestId = '', kind] = match;
       const body = await readBody(req, MAX_RESPONSE_BYTES);
       // POST /2018-06-01/runtime/invocation/{id}/response
-      if (kind === 'response' && typeof body === 'number') {
-        handlers.tooLarge(requestId, body);
+      if (kind === 'response' && body.bytes === undefined) {
+        handlers.tooLarge(requestId, body.size);
         reply(res, 413, {
           errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
           errorType: 'RequestEntityTooLarge',
         });
         return;
       }
-      const bytes = typeof body === 'number' ? Buffer.alloc(0) : body;
+      const bytes = body.bytes ?? Buffer.alloc(0);
       // POST /2018-06-01/runtime/invocation/{id}/error
       const accepted =
         kind === 'response' ? handlers.response(requestId, bytes) : handlers.error(requestId, bytes, type);

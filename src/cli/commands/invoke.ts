@@ -8,6 +8,7 @@ import { parseWasiKind } from '../../host/wasi/index.js';
 import { parseBackend } from '../../lambda/host-config.js';
 import { invokeLocal } from '../../local/invoke-local.js';
 import { parseLogFormat } from '../../logging/log-format.js';
+import { parseKeyValues } from '../key-values.js';
 
 export interface InvokeCommandOptions {
   handler: string;
@@ -34,16 +35,6 @@ async function readEvent(source: string | undefined): Promise<Uint8Array> {
   }
 }
 
-function parseEnv(pairs: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new WasiLambdaError('INVALID_INPUT', `--env expects KEY=VALUE, got "${pair}"`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
-}
-
 /**
  * `wasi-lambda invoke`: one local invocation. The response goes to stdout; logs and the
  * START/END/REPORT lines go to stderr. Exits 1 when the function returned an error.
@@ -57,7 +48,7 @@ export async function invokeCommand(options: InvokeCommandOptions): Promise<numb
     workspace: options.workspace,
     wasi: parseWasiKind(options.wasi, '--wasi'),
     logFormat: parseLogFormat(options.logFormat ?? process.env.AWS_LAMBDA_LOG_FORMAT, '--log-format'),
-    env: parseEnv(options.env),
+    env: parseKeyValues(options.env),
     config: {
       memoryMb: options.memory,
       timeoutSeconds: options.timeout,
@@ -84,7 +75,7 @@ async function invokeTarget(options: InvokeCommandOptions, kind: FunctionKind, e
     overrides: {
       memoryMb: options.memory,
       timeoutSeconds: options.timeout,
-      environment: parseEnv(options.env),
+      environment: parseKeyValues(options.env),
       logFormat: parseLogFormat(options.logFormat ?? process.env.AWS_LAMBDA_LOG_FORMAT, '--log-format'),
     },
   });

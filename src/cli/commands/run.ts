@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { toError, WasiLambdaError } from '../../errors.js';
 import { importNodeWasi } from '../../host/wasi/node.js';
+import { parseKeyValues } from '../key-values.js';
 
 export interface RunCommandOptions {
   dir: string[];
@@ -17,16 +18,6 @@ function preopens(dirs: readonly string[]): Record<string, string> {
     map[guest] = resolve(host);
   }
   return map;
-}
-
-function environment(pairs: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new WasiLambdaError('INVALID_INPUT', `--env expects KEY=VALUE, got "${pair}"`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
 }
 
 /**
@@ -54,7 +45,7 @@ export async function runCommand(file: string, args: string[], options: RunComma
   const wasi = new WASI({
     version: 'preview1',
     args: [file, ...args],
-    env: environment(options.env),
+    env: parseKeyValues(options.env),
     preopens: preopens(options.dir),
     returnOnExit: true,
   });
