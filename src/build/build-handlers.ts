@@ -5,6 +5,7 @@ import { packageName, runCargo } from './cargo.js';
 import { hashSources } from './source-hash.js';
 import { freshStamp, writeStamp } from './stamp.js';
 import { resolveWasmToolchain, type Toolchain, WASM_TARGET } from './toolchain.js';
+import { optimizeModule } from './wasm-opt.js';
 
 export interface BuildOptions {
   /** The Cargo workspace holding the handlers; defaults to `./wasm-handlers`. */
@@ -15,6 +16,8 @@ export interface BuildOptions {
   force?: boolean | undefined;
   /** Progress notes; defaults to stderr. */
   note?: ((message: string) => void) | undefined;
+  /** Run `wasm-opt -O3` on each module (default, unless WASI_LAMBDA_WASM_OPT=0). */
+  optimize?: boolean | undefined;
 }
 
 export interface BuildResult {
@@ -81,6 +84,7 @@ export async function buildHandlers(options: BuildOptions = {}): Promise<BuildRe
   for (const [name, file] of Object.entries(artifacts)) {
     const target = join(out, `${name}.wasm`);
     copyFileSync(file, target);
+    if (options.optimize ?? process.env.WASI_LAMBDA_WASM_OPT !== '0') await optimizeModule(target);
     handlers[name] = target;
   }
   writeStamp(stampPath, { sources, toolchain: toolchain.version, outputs: handlers });
