@@ -148,6 +148,15 @@ describe('the emulator serving wasm, native and Node.js functions', () => {
       expect(report).toMatch(/\tInit Duration: [\d.]+ ms\t/);
     });
 
+    it('a guest sleeping past the deadline times out the same way', async () => {
+      const reply = await running.invoke(name, '{"action":"sleep","ms":5000}');
+      expect(JSON.parse(reply.body)).toMatchObject({
+        errorType: 'Sandbox.Timedout',
+        errorMessage: expect.stringMatching(/Task timed out after 1\.00 seconds$/),
+      });
+      expect(reply.ms).toBeLessThan(2500);
+    });
+
     it('a guest exit is a Runtime.ExitError with the exit status', async () => {
       const reply = await running.invoke(name, '{"action":"exit","code":3}');
       const requestId = reply.headers.get('x-amzn-requestid');

@@ -276,3 +276,27 @@ describe('fresh instance mode', () => {
       expect(json(fresh.invoke(encode('{"action":"grow","mb":4}'), testContext()))).toEqual({ held: 4 });
   });
 });
+
+describe('a writable /tmp only when granted', () => {
+  it('is absent by default on every backend', async () => {
+    for (const backend of BACKENDS) {
+      const h = await load('faults', backend, { logSink: () => {} });
+      expect(json(h.invoke(encode('{"action":"tmp"}'), testContext()))).toMatchObject({ tmp: null });
+    }
+  });
+
+  it('is the granted host directory with node:wasi, and private memory with @wasmer/wasi', async () => {
+    const { mkdtempSync, existsSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'wasi-lambda-tmp-'));
+    const node = await load('faults', 'core (node:wasi)', { tmpDir: dir, logSink: () => {} });
+    expect(json(node.invoke(encode('{"action":"tmp"}'), testContext()))).toEqual({ tmp: 'scratch' });
+    expect(readFileSync(join(dir, 'wasi-lambda-probe.txt'), 'utf8')).toBe('scratch');
+
+    const other = mkdtempSync(join(tmpdir(), 'wasi-lambda-tmp-'));
+    const wasmer = await load('faults', 'core (@wasmer/wasi)', { tmpDir: other, logSink: () => {} });
+    expect(json(wasmer.invoke(encode('{"action":"tmp"}'), testContext()))).toEqual({ tmp: 'scratch' });
+    expect(existsSync(join(other, 'wasi-lambda-probe.txt'))).toBe(false);
+  });
+});

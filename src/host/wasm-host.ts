@@ -35,6 +35,8 @@ export interface WasmHostOptions {
    * re-instantiating only when the guest grew its memory).
    */
   instanceMode?: InstanceMode | undefined;
+  /** Grant a writable `/tmp` backed by this host directory (see `WasiGrant.tmp`). Default: none. */
+  tmpDir?: string | undefined;
 }
 
 /** How guest state carries over between invocations. */
@@ -65,7 +67,10 @@ interface LiveInstance {
 export class WasmHost implements FunctionHost {
   readonly #module: WebAssembly.Module;
   readonly #backend: WasiBackend;
-  readonly #options: Required<Omit<WasmHostOptions, 'wasi' | 'programName' | 'maxMemoryPages' | 'instanceMode'>> & {
+  readonly #options: Required<
+    Omit<WasmHostOptions, 'wasi' | 'programName' | 'maxMemoryPages' | 'instanceMode' | 'tmpDir'>
+  > & {
+    tmpDir: string | undefined;
     programName: string;
     maxMemoryPages: number | undefined;
     instanceMode: InstanceMode;
@@ -84,6 +89,7 @@ export class WasmHost implements FunctionHost {
       logSink: options.logSink ?? ((line) => process.stdout.write(line)),
       maxMemoryPages: options.maxMemoryPages,
       instanceMode: options.instanceMode ?? 'reuse',
+      tmpDir: options.tmpDir,
     };
     this.#log = new GuestLog(this.#options.logFormat, this.#options.logSink);
   }
@@ -170,6 +176,7 @@ export class WasmHost implements FunctionHost {
     const wasi = this.#backend.session(this.#module, {
       env: this.#options.env,
       args: [this.#options.programName],
+      tmp: this.#options.tmpDir,
     });
     let memory: GuestMemory | undefined;
     const imports: WebAssembly.ModuleImports = {

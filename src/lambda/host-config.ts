@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ComponentHost } from '../component/component-host.js';
 import { WasiLambdaError } from '../errors.js';
@@ -34,6 +35,8 @@ export function hostOptions(
     logSink: (line) => process.stdout.write(line),
     maxMemoryPages: Number.isFinite(memory) && memory > 0 ? guestMemoryPages(memory) : undefined,
     instanceMode: parseInstanceMode(env.WASI_LAMBDA_INSTANCE, 'WASI_LAMBDA_INSTANCE'),
+    // Lambda's /tmp is the function's scratch space; the guest gets it only when asked.
+    tmpDir: env.WASI_LAMBDA_TMP === '1' ? tmpdir() : undefined,
   };
 }
 

@@ -3,10 +3,15 @@ export type WasiKind = 'wasmer' | 'node';
 
 export const WASI_KINDS: readonly WasiKind[] = ['wasmer', 'node'];
 
-/** What the guest is granted. Nothing else reaches it: no preopened directories. */
+/** What the guest is granted. Nothing else reaches it: no other preopened directory. */
 export interface WasiGrant {
   env: Readonly<Record<string, string>>;
   args: readonly string[];
+  /**
+   * When set, the guest gets a writable `/tmp`: this host directory with node:wasi, a private
+   * in-memory directory with @wasmer/wasi (which never touches the host filesystem).
+   */
+  tmp?: string | undefined;
 }
 
 /** One guest instance's WASI state. */

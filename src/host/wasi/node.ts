@@ -40,6 +40,7 @@ export async function createNodeBackend(): Promise<WasiBackend> {
         stdout: fd,
         stderr: fd,
         returnOnExit: true,
+        preopens: grant.tmp === undefined ? {} : { '/tmp': grant.tmp },
       });
       return {
         imports: wasi.wasiImport as WebAssembly.ModuleImports,

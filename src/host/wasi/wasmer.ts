@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { init, WASI } from '@wasmer/wasi';
+import { init, MemFS, WASI } from '@wasmer/wasi';
 import type { WasiBackend, WasiGrant, WasiSession } from './backend.js';
 
 let ready: Promise<void> | undefined;
@@ -32,7 +32,13 @@ export async function createWasmerBackend(): Promise<WasiBackend> {
           dispose() {},
         };
       }
-      const wasi = new WASI({ env: { ...grant.env }, args: [...grant.args] });
+      let tmp: { fs: MemFS; preopens: Record<string, string> } | undefined;
+      if (grant.tmp !== undefined) {
+        const fs = new MemFS();
+        fs.createDir('/tmp');
+        tmp = { fs, preopens: { '/tmp': '/tmp' } };
+      }
+      const wasi = new WASI({ env: { ...grant.env }, args: [...grant.args], ...tmp });
       const imports = wasi.getImports(module) as WebAssembly.Imports;
       return {
         imports: imports.wasi_snapshot_preview1 ?? {},

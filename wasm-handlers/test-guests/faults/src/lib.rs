@@ -48,6 +48,8 @@ pub enum Action {
     },
     /// Report the environment, arguments and whether host files are visible.
     Environment,
+    /// Write a file in /tmp and read it back.
+    Tmp,
     /// Report the context fields and the remaining time.
     Context,
     /// Count invocations in a global, to observe instance reuse and replacement.
@@ -126,6 +128,15 @@ pub fn faults(action: Action, ctx: Context) -> Result<Value, Error> {
             "etcPasswd": std::fs::read_to_string("/etc/passwd").is_ok(),
             "cwd": std::env::current_dir().map(|p| p.display().to_string()).ok(),
         })),
+        Action::Tmp => {
+            let path = "/tmp/wasi-lambda-probe.txt";
+            let result =
+                std::fs::write(path, "scratch").and_then(|()| std::fs::read_to_string(path));
+            Ok(match result {
+                Ok(text) => json!({ "tmp": text }),
+                Err(err) => json!({ "tmp": null, "error": err.kind().to_string() }),
+            })
+        }
         Action::Context => Ok(json!({
             "requestId": ctx.request_id,
             "functionName": ctx.function_name,
