@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { handlerPath } from './support/handlers.js';
 import { run } from './support/spawn.js';
@@ -124,5 +127,53 @@ describe('wasi-lambda invoke --target and serve (through the emulator)', () => {
     const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
     server.kill('SIGINT');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('wasi-lambda serve --config', () => {
+  it('serves exactly the configured functions with their settings', async () => {
+    const config = join(mkdtempSync(join(tmpdir(), 'wasi-lambda-config-')), 'functions.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ functions: { greeter: { kind: 'wasm', handler: 'hello', memoryMb: 512, logFormat: 'json' } } }),
+    );
+    const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--config', config, '--no-install']);
+    let stderr = '';
+    let stdout = '';
+    server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      server.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        const found = /emulating Lambda at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (found?.[1] && stderr.includes('try: curl')) resolve(found[1]);
+      });
+      server.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
+    });
+    expect(stderr).toMatch(/ {2}greeter\s+wasm/);
+    expect(stderr).not.toMatch(/hello-native/);
+    const response = await fetch(`${endpoint}/2015-03-31/functions/greeter/invocations`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(await response.text()).toBe('{"message":"Hello, world!"}');
+    const missing = await fetch(`${endpoint}/2015-03-31/functions/hello/invocations`, { method: 'POST', body: '{}' });
+    expect(missing.status).toBe(404);
+    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+    server.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/Memory Size: 512 MB/);
+    expect(stdout).toMatch(/"level":"INFO","message":"greeting world from greeter"/);
+  });
+
+  it('names the field that is wrong', async () => {
+    const config = join(mkdtempSync(join(tmpdir(), 'wasi-lambda-config-')), 'bad.json');
+    writeFileSync(config, JSON.stringify({ functions: { broken: { kind: 'wasm', handler: 'hello', memoryMb: -5 } } }));
+    const { code, stderr } = await cli(['serve', '--port', '0', '--config', config, '--no-install']);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `error [INVALID_CONFIG]: ${config}: functions.broken.memoryMb: must be a positive integer`,
+    );
   });
 });

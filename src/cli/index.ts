@@ -86,6 +86,7 @@ program
   .option('-t, --timeout <seconds>', 'timeout in seconds for every function', positiveInt, 3)
   .option('-c, --concurrency <n>', 'execution environments per function at most', positiveInt, 4)
   .addOption(new Option('--log-format <format>', 'Lambda log format').choices(['text', 'json', 'Text', 'JSON']))
+  .option('--config <file>', 'functions to serve, as JSON (default: ./wasi-lambda.json if present)')
   .addOption(new Option('--kinds <kind...>', 'which kinds of function to serve').choices(FUNCTION_KINDS))
   .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
   .action(action(serveCommand));

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { functionsFromConfig } from '../../emulator/config-file.js';
 import { Emulator } from '../../emulator/emulator.js';
 import { FUNCTION_KINDS, type FunctionKind } from '../../emulator/function-config.js';
 import { localFunctions } from '../../emulator/local-functions.js';
@@ -13,25 +15,33 @@ export interface ServeCommandOptions {
   logFormat?: string;
   kinds?: string[];
   install: boolean;
+  /** A `wasi-lambda.json` with the functions; default `./wasi-lambda.json` if present. */
+  config?: string;
 }
 
+export const DEFAULT_CONFIG = 'wasi-lambda.json';
+
 /**
- * `wasi-lambda serve`: a local Lambda (Invoke API + Runtime API) serving every handler as
- * wasm and native, and the Node.js baselines, until interrupted.
+ * `wasi-lambda serve`: a local Lambda (Invoke API + Runtime API) until interrupted, serving
+ * the functions of `wasi-lambda.json`, or else every handler as wasm and native and the
+ * Node.js baselines.
  */
 export async function serveCommand(options: ServeCommandOptions): Promise<number> {
   const kinds = (options.kinds ?? [...FUNCTION_KINDS]) as FunctionKind[];
-  const functions = await localFunctions({
-    workspace: options.workspace,
-    install: options.install,
-    kinds,
-    overrides: {
-      memoryMb: options.memory,
-      timeoutSeconds: options.timeout,
-      maxConcurrency: options.concurrency,
-      logFormat: parseLogFormat(options.logFormat, '--log-format'),
-    },
-  });
+  const config = options.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  const functions = config
+    ? await functionsFromConfig(config, { workspace: options.workspace, install: options.install })
+    : await localFunctions({
+        workspace: options.workspace,
+        install: options.install,
+        kinds,
+        overrides: {
+          memoryMb: options.memory,
+          timeoutSeconds: options.timeout,
+          maxConcurrency: options.concurrency,
+          logFormat: parseLogFormat(options.logFormat, '--log-format'),
+        },
+      });
   const emulator = await Emulator.start({ functions, host: options.host, port: options.port });
   process.stderr.write(`wasi-lambda: emulating Lambda at ${emulator.endpoint}\n`);
   for (const fn of functions) {
