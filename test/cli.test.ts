@@ -86,6 +86,33 @@ describe('wasi-lambda invoke (the built CLI, as a child process)', () => {
   });
 });
 
+/**
+ * Starts `wasi-lambda serve` on a free port, resolves once it has listed its functions, and
+ * returns its endpoint, its output so far (kept up to date), and a SIGINT stop.
+ */
+async function serve(args: string[]) {
+  const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--no-install', ...args]);
+  const output = { stdout: '', stderr: '' };
+  server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output.stdout += chunk;
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    server.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      output.stderr += chunk;
+      const found = /emulating Lambda at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.stderr);
+      // The function list ends with a curl example.
+      if (found?.[1] && output.stderr.includes('try: curl')) resolve(found[1]);
+    });
+    server.on('exit', () => reject(new Error(`serve exited: ${output.stderr}`)));
+  });
+  const stop = () => {
+    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+    server.kill('SIGINT');
+    return exited;
+  };
+  return { endpoint, output, stop };
+}
+
 describe('wasi-lambda invoke --target and serve (through the emulator)', () => {
   it.each(['wasm', 'native', 'node'])('invoke --target %s answers hello and prints a REPORT', async (target) => {
     const { code, stdout, stderr } = await cli([
@@ -104,17 +131,8 @@ describe('wasi-lambda invoke --target and serve (through the emulator)', () => {
   });
 
   it('serve prints its endpoint, answers curl-style requests, and stops on SIGINT', async () => {
-    const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--no-install']);
-    let stderr = '';
-    const endpoint = await new Promise<string>((resolve, reject) => {
-      server.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        const found = /emulating Lambda at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        // The function list ends with a curl example.
-        if (found?.[1] && stderr.includes('try: curl')) resolve(found[1]);
-      });
-      server.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
-    });
+    const { endpoint, output, stop } = await serve([]);
+    const stderr = output.stderr;
     expect(stderr).toMatch(/hello-native\s+native/);
     expect(stderr).toMatch(/hello-node\s+node/);
     for (const name of ['hello', 'hello-native', 'hello-node']) {
@@ -124,9 +142,7 @@ describe('wasi-lambda invoke --target and serve (through the emulator)', () => {
       });
       expect(await response.text()).toBe('{"message":"Hello, Curl!"}');
     }
-    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
-    server.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await stop()).toBe(0);
   });
 });
 
@@ -137,20 +153,8 @@ describe('wasi-lambda serve --config', () => {
       config,
       JSON.stringify({ functions: { greeter: { kind: 'wasm', handler: 'hello', memoryMb: 512, logFormat: 'json' } } }),
     );
-    const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--config', config, '--no-install']);
-    let stderr = '';
-    let stdout = '';
-    server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    const endpoint = await new Promise<string>((resolve, reject) => {
-      server.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        const found = /emulating Lambda at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        if (found?.[1] && stderr.includes('try: curl')) resolve(found[1]);
-      });
-      server.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
-    });
+    const { endpoint, output, stop } = await serve(['--config', config]);
+    const stderr = output.stderr;
     expect(stderr).toMatch(/ {2}greeter\s+wasm/);
     expect(stderr).not.toMatch(/hello-native/);
     const response = await fetch(`${endpoint}/2015-03-31/functions/greeter/invocations`, {
@@ -160,11 +164,9 @@ describe('wasi-lambda serve --config', () => {
     expect(await response.text()).toBe('{"message":"Hello, world!"}');
     const missing = await fetch(`${endpoint}/2015-03-31/functions/hello/invocations`, { method: 'POST', body: '{}' });
     expect(missing.status).toBe(404);
-    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
-    server.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(stdout).toMatch(/Memory Size: 512 MB/);
-    expect(stdout).toMatch(/"level":"INFO","message":"greeting world from greeter"/);
+    expect(await stop()).toBe(0);
+    expect(output.stdout).toMatch(/Memory Size: 512 MB/);
+    expect(output.stdout).toMatch(/"level":"INFO","message":"greeting world from greeter"/);
   });
 
   it('names the field that is wrong', async () => {

@@ -80,6 +80,31 @@ export interface BenchReport {
   targets: TargetCheck[];
 }
 
+/** A numeric field of a REPORT line (`Duration`, `Max Memory Used`, `Init Duration`), if present. */
+export function reportField(line: string, field: string): number | undefined {
+  const match = new RegExp(`\\t${field}: ([\\d.]+)`).exec(line);
+  return match?.[1] ? Number(match[1]) : undefined;
+}
+
+/** A finished report: the cells, where and when they were measured, and the targets checked. */
+export function benchReport(
+  mode: BenchReport['mode'],
+  quick: boolean,
+  cells: Cell[],
+  stability?: Stability | undefined,
+): BenchReport {
+  return {
+    format: 'wasi-lambda-bench/1',
+    date: new Date().toISOString(),
+    mode,
+    quick,
+    machine: machine(),
+    cells,
+    stability,
+    targets: checkTargets({ cells, stability }),
+  };
+}
+
 export function machine(): Machine {
   let rustc = 'unknown';
   try {

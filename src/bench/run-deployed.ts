@@ -1,7 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { WasiLambdaError } from '../errors.js';
 import { Progress } from './progress.js';
-import { type BenchReport, type Cell, checkTargets, machine, type VariantName } from './report.js';
+import { type BenchReport, benchReport, type Cell, reportField, type VariantName } from './report.js';
 import { summarize } from './stats.js';
 import { type WorkloadName, workloadEvent } from './workloads.js';
 
@@ -16,11 +16,6 @@ export interface DeployedBenchOptions {
 }
 
 const SAMPLES: Record<WorkloadName, number> = { 'echo-1kb': 200, 'transform-1mb': 30, sieve: 20, 'cold-start': 0 };
-
-function field(log: string, name: string): number | undefined {
-  const match = new RegExp(`\\t${name}: ([\\d.]+)`).exec(log);
-  return match?.[1] ? Number(match[1]) : undefined;
-}
 
 /**
  * Benchmarks deployed functions (x86_64 or arm64 Lambdas) through the AWS SDK. Latency is
@@ -52,10 +47,10 @@ export async function runDeployedBench(options: DeployedBenchOptions): Promise<B
         const out = await client.send(new InvokeCommand({ FunctionName: name, Payload: payload, LogType: 'Tail' }));
         const log = Buffer.from(out.LogResult ?? '', 'base64').toString();
         const report = log.split('\n').find((line) => line.startsWith('REPORT')) ?? '';
-        const duration = field(report, 'Duration');
+        const duration = reportField(report, 'Duration');
         if (duration !== undefined) durations.push(duration);
-        memory = Math.max(memory, field(report, 'Max Memory Used') ?? 0);
-        const init = field(report, 'Init Duration');
+        memory = Math.max(memory, reportField(report, 'Max Memory Used') ?? 0);
+        const init = reportField(report, 'Init Duration');
         if (init !== undefined) inits.set(variant, [...(inits.get(variant) ?? []), init]);
         body ??= out.FunctionError
           ? `error: ${Buffer.from(out.Payload ?? []).toString()}`
@@ -86,13 +81,5 @@ export async function runDeployedBench(options: DeployedBenchOptions): Promise<B
     });
   }
   progress.finish();
-  return {
-    format: 'wasi-lambda-bench/1',
-    date: new Date().toISOString(),
-    mode: 'deployed',
-    quick: options.quick,
-    machine: machine(),
-    cells,
-    targets: checkTargets({ cells }),
-  };
+  return benchReport('deployed', options.quick, cells);
 }

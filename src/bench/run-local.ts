@@ -3,7 +3,7 @@ import { Emulator } from '../emulator/emulator.js';
 import type { FunctionConfig } from '../emulator/function-config.js';
 import { localVariants } from './local-variants.js';
 import { Progress } from './progress.js';
-import { type BenchReport, type Cell, checkTargets, machine, type Stability, type VariantName } from './report.js';
+import { type BenchReport, benchReport, type Cell, reportField, type Stability, type VariantName } from './report.js';
 import { summarize } from './stats.js';
 import { type WorkloadName, workloadEvent } from './workloads.js';
 
@@ -32,13 +32,10 @@ async function invoke(endpoint: string, name: string, event: Buffer): Promise<{ 
 
 /** Values of one REPORT field (e.g. `Max Memory Used`) in the lines of one function. */
 function reportValues(lines: readonly string[], field: string): number[] {
-  const pattern = new RegExp(`\\t${field}: ([\\d.]+)`);
-  return lines
-    .filter((line) => line.startsWith('REPORT'))
-    .flatMap((line) => {
-      const match = pattern.exec(line);
-      return match?.[1] ? [Number(match[1])] : [];
-    });
+  return lines.flatMap((line) => {
+    const value = line.startsWith('REPORT') ? reportField(line, field) : undefined;
+    return value === undefined ? [] : [value];
+  });
 }
 
 function vmRssMb(pid: number | undefined): number {
@@ -114,17 +111,7 @@ export async function runLocalBench(options: LocalBenchOptions): Promise<BenchRe
     cells.push(...(await coldStarts(functions, count('cold-start'), progress)));
   }
   progress.finish();
-  const partial = { cells, stability };
-  return {
-    format: 'wasi-lambda-bench/1',
-    date: new Date().toISOString(),
-    mode: 'local',
-    quick: options.quick,
-    machine: machine(),
-    cells,
-    stability,
-    targets: checkTargets(partial),
-  };
+  return benchReport('local', options.quick, cells, stability);
 }
 
 async function measureStability(

@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { toError, WasiLambdaError } from '../errors.js';
+import { compileGuest } from '../host/compile.js';
 import type { InvokeContext } from '../host/context.js';
 import { GuestLog } from '../host/guest-log.js';
-import { capMemory } from '../host/memory-limit.js';
 import { type FunctionHost, type InvokeOutcome, runtimeError } from '../host/outcome.js';
 import type { WasmHostOptions } from '../host/wasm-host.js';
 import { wasiP2Imports } from './wasi-p2.js';
@@ -71,13 +71,10 @@ export class ComponentHost implements FunctionHost {
       );
     }
     const cores = new Map<string, WebAssembly.Module>();
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.wasm'))) {
-      let bytes: Uint8Array = readFileSync(join(dir, file));
+    for (const file of meta.cores) {
       // The first core module is the handler's own, which owns the linear memory.
-      if (file === `${meta.name}.core.wasm` && options.maxMemoryPages !== undefined) {
-        bytes = capMemory(bytes, options.maxMemoryPages);
-      }
-      cores.set(file, await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
+      const cap = file === `${meta.name}.core.wasm` ? options.maxMemoryPages : undefined;
+      cores.set(file, await compileGuest(readFileSync(join(dir, file)), cap));
     }
     const module = (await import(pathToFileURL(join(dir, 'component.mjs')).href)) as { instantiate: Instantiate };
     const host = new ComponentHost(module.instantiate, cores, options);

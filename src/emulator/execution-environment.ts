@@ -227,17 +227,12 @@ export class ExecutionEnvironment {
     const current = this.#current;
     if (!current) return;
     clearTimeout(current.timer);
-    this.#current = undefined;
     const requestId = current.invocation.requestId;
     const durationMs = current.delivered ? performance.now() - current.started : 0;
     const initDurationMs = this.#initReported ? undefined : this.#initDurationMs;
     this.#initReported = true;
     const memory = Math.min(this.#maxMemoryMb, this.#fn.memoryMb) || this.#maxMemoryMb;
-    const platform = (line: string) => {
-      this.#sink(line);
-      current.logs.push(line.replace(/\n$/, ''));
-    };
-    platform(endLine(requestId));
+    this.#platform(endLine(requestId));
     const report = reportLine({
       requestId,
       durationMs: failure === 'timeout' ? this.#fn.timeoutSeconds * 1000 : durationMs,
@@ -245,7 +240,9 @@ export class ExecutionEnvironment {
       maxMemoryUsedMb: memory,
       initDurationMs,
     });
-    platform(failure === 'timeout' ? report.replace(/\t\n$/, '\tStatus: timeout\n') : report);
+    this.#platform(failure === 'timeout' ? report.replace(/\t\n$/, '\tStatus: timeout\n') : report);
+    // Only now: END and REPORT belong to this invocation's log (LogType: Tail).
+    this.#current = undefined;
     current.resolve({
       requestId,
       status,

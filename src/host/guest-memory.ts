@@ -10,9 +10,21 @@ import { WasiLambdaError } from '../errors.js';
  */
 export class GuestMemory {
   readonly #memory: WebAssembly.Memory;
+  #buffer: ArrayBuffer | undefined;
+  #view: DataView | undefined;
 
   constructor(memory: WebAssembly.Memory) {
     this.#memory = memory;
+  }
+
+  /** One DataView per buffer: a new one only after `memory.grow` replaced the buffer. */
+  #data(): DataView {
+    const buffer = this.#memory.buffer;
+    if (buffer !== this.#buffer || this.#view === undefined) {
+      this.#buffer = buffer;
+      this.#view = new DataView(buffer);
+    }
+    return this.#view;
   }
 
   get byteLength(): number {
@@ -51,22 +63,22 @@ export class GuestMemory {
   }
 
   u8(ptr: number, what: string): number {
-    return new DataView(this.#memory.buffer).getUint8(this.check(ptr, 1, what));
+    return this.#data().getUint8(this.check(ptr, 1, what));
   }
 
   u32(ptr: number, what: string): number {
-    return new DataView(this.#memory.buffer).getUint32(this.check(ptr, 4, what), true);
+    return this.#data().getUint32(this.check(ptr, 4, what), true);
   }
 
   setU8(ptr: number, value: number, what: string): void {
-    new DataView(this.#memory.buffer).setUint8(this.check(ptr, 1, what), value);
+    this.#data().setUint8(this.check(ptr, 1, what), value);
   }
 
   setU32(ptr: number, value: number, what: string): void {
-    new DataView(this.#memory.buffer).setUint32(this.check(ptr, 4, what), value >>> 0, true);
+    this.#data().setUint32(this.check(ptr, 4, what), value >>> 0, true);
   }
 
   setU64(ptr: number, value: bigint, what: string): void {
-    new DataView(this.#memory.buffer).setBigUint64(this.check(ptr, 8, what), value, true);
+    this.#data().setBigUint64(this.check(ptr, 8, what), value, true);
   }
 }

@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { toError, WasiLambdaError } from '../errors.js';
 import type { LogFormat } from '../logging/log-format.js';
 import { callHandle, checkContract, type HandlerExports, readPanicInfo } from './abi.js';
+import { compileGuest } from './compile.js';
 import type { InvokeContext } from './context.js';
 import { GuestLog } from './guest-log.js';
 import { GuestMemory } from './guest-memory.js';
 import type { GuestStream } from './guest-output.js';
-import { capMemory } from './memory-limit.js';
 import { type FunctionHost, GuestExit, type InvokeOutcome, runtimeError } from './outcome.js';
 
 export type { InvokeOutcome, LambdaErrorBody } from './outcome.js';
@@ -103,15 +103,7 @@ export class WasmHost implements FunctionHost {
     if (bytes instanceof WebAssembly.Module) {
       module = bytes;
     } else {
-      try {
-        const capped = options.maxMemoryPages === undefined ? bytes : capMemory(bytes, options.maxMemoryPages);
-        module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
-      } catch (err) {
-        if (err instanceof WasiLambdaError) throw err;
-        throw new WasiLambdaError('MODULE_INVALID', `not a valid WebAssembly module: ${toError(err).message}`, {
-          cause: err,
-        });
-      }
+      module = await compileGuest(bytes, options.maxMemoryPages);
     }
     checkContract(module);
     const backend = await createWasiBackend(options.wasi ?? 'wasmer');
