@@ -20,7 +20,13 @@ export type ErrorCode =
   | 'HANDLER_NOT_FOUND'
   /** The bytes are not a WebAssembly module. */
   | 'MODULE_INVALID'
-  /** The module lacks an export of the `wasi-lambda:handler/lambda-handler` world. */
+  /**
+   * The module is valid WebAssembly but declares what the host does not allow: a shared or
+   * 64-bit memory, more than one memory, too many or too large tables, wasm GC types, or an
+   * import the host does not provide. The message says what to change.
+   */
+  | 'MODULE_REFUSED'
+  /** The module lacks an export of the `wasi-lambda:handler/lambda-handler` world, or has it with the wrong kind or type. */
   | 'CONTRACT_MISSING'
   /** The guest broke the canonical ABI: a pointer out of bounds, a bad tag, invalid UTF-8. */
   | 'GUEST_ABI_VIOLATION'
@@ -31,7 +37,9 @@ export type ErrorCode =
   /** A configuration value is missing or malformed. */
   | 'INVALID_CONFIG'
   /** An input (event file, argument) could not be read or is malformed. */
-  | 'INVALID_INPUT';
+  | 'INVALID_INPUT'
+  /** The guest failed during init (`_initialize` trapped, or its init returned an error). */
+  | 'GUEST_INIT_FAILED';
 
 export class WasiLambdaError extends Error {
   override readonly name = 'WasiLambdaError';

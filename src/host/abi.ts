@@ -9,7 +9,9 @@
  * `cabi_post_handle`. The offsets mirror `wasm-handlers/crates/wasi-lambda/src/wasm.rs`; the
  * component test (jco) checks both against the WIT world.
  */
+import { MAX_RESPONSE_BYTES } from '../emulator/limits.js';
 import { WasiLambdaError } from '../errors.js';
+import { exportedFunctionTypes } from './compile.js';
 import type { InvokeContext } from './context.js';
 import type { GuestMemory } from './guest-memory.js';
 
@@ -19,23 +21,68 @@ export interface HandlerExports {
   handle(args: number): number;
   cabi_post_handle(ret: number): void;
   cabi_realloc(oldPtr: number, oldLen: number, align: number, newLen: number): number;
-  /** Optional: after a trap, a pointer to `(ptr, len)` of the last panic's text, or 0. */
-  wasi_lambda_panic_info?: () => number;
   _initialize?: () => void;
 }
 
-const REQUIRED = ['memory', 'handle', 'cabi_post_handle', 'cabi_realloc'] as const;
+/** The world's core exports: their kind, and for functions their type in the spec's notation. */
+const REQUIRED = new Map<string, { kind: WebAssembly.ImportExportKind; type?: string }>([
+  ['memory', { kind: 'memory' }],
+  ['handle', { kind: 'function', type: '[i32] -> [i32]' }],
+  ['cabi_post_handle', { kind: 'function', type: '[i32] -> []' }],
+  ['cabi_realloc', { kind: 'function', type: '[i32 i32 i32 i32] -> [i32]' }],
+]);
 
-/** Refuses, before instantiation, a module that cannot serve the world. */
+const REBUILD = 'build it from a crate with `crate-type = ["cdylib"]` whose handler carries `#[wasi_lambda::handler]`';
+
+/**
+ * Refuses, before instantiation, a module that cannot serve the world: a missing export, one
+ * of the wrong kind or (for a module `compileGuest` compiled) the wrong type, a WASI command,
+ * or an import of anything but a function (the host provides WASI preview 1 functions only).
+ *
+ * ```ts
+ * const module = await compileGuest(bytes, guestMemoryPages(128));
+ * checkContract(module); // throws CONTRACT_MISSING or MODULE_REFUSED
+ * ```
+ */
 export function checkContract(module: WebAssembly.Module): void {
-  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  const missing = REQUIRED.filter((name) => !exported.has(name));
+  const imported = WebAssembly.Module.imports(module).find((i) => i.kind !== 'function');
+  if (imported) {
+    const flag =
+      imported.kind === 'memory'
+        ? ' (link without `--import-memory`)'
+        : imported.kind === 'table'
+          ? ' (link without `--import-table`)'
+          : '';
+    throw new WasiLambdaError(
+      'MODULE_REFUSED',
+      `the module imports the ${imported.kind} \`${imported.module}.${imported.name}\`, which the host does not provide: ` +
+        `a handler defines and exports its own memory and tables${flag}`,
+    );
+  }
+  const exported = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
+  const missing = [...REQUIRED.keys()].filter((name) => !exported.has(name));
   if (missing.length > 0) {
     throw new WasiLambdaError(
       'CONTRACT_MISSING',
-      `the module does not export ${missing.map((m) => `\`${m}\``).join(', ')}: build it from a crate ` +
-        'with `crate-type = ["cdylib"]` whose handler carries `#[wasi_lambda::handler]`',
+      `the module does not export ${missing.map((m) => `\`${m}\``).join(', ')}: ${REBUILD}`,
     );
+  }
+  const types = exportedFunctionTypes(module);
+  for (const [name, want] of REQUIRED) {
+    const kind = exported.get(name);
+    if (kind !== want.kind) {
+      throw new WasiLambdaError(
+        'CONTRACT_MISSING',
+        `the module exports \`${name}\` as a ${kind}, not a ${want.kind}: ${REBUILD}`,
+      );
+    }
+    const type = types?.get(name);
+    if (want.type !== undefined && type !== undefined && type !== want.type) {
+      throw new WasiLambdaError(
+        'CONTRACT_MISSING',
+        `the module's \`${name}\` has type ${type}, not ${want.type}: ${REBUILD} (and the same wasi-lambda version as the host)`,
+      );
+    }
   }
   if (exported.has('_start')) {
     throw new WasiLambdaError(
@@ -51,7 +98,11 @@ const ARGS_ALIGN = 8;
 /** Size of `result<list<u8>, handler-error>`. */
 const RESULT_SIZE = 20;
 
-/** What the guest's `handle` returned. */
+/**
+ * What the guest's `handle` returned: its response, or its `Err`, or the error Lambda reports
+ * for a response over `MAX_RESPONSE_BYTES` (`Function.ResponseSizeTooLarge`), which is the
+ * handler's fault too and leaves the instance as it was.
+ */
 export type HandleResult = { ok: true; body: Uint8Array } | { ok: false; errorType: string; errorMessage: string };
 
 const encoder = new TextEncoder();
@@ -133,8 +184,18 @@ function liftResult(memory: GuestMemory, ret: number): HandleResult {
   memory.check(ret, RESULT_SIZE, 'result');
   const tag = memory.u8(ret, 'result tag');
   if (tag === 0) {
-    const body = memory.copyOut(memory.u32(ret + 4, 'response'), memory.u32(ret + 8, 'response'), 'response');
-    return { ok: true, body };
+    const ptr = memory.u32(ret + 4, 'response');
+    const length = memory.u32(ret + 8, 'response');
+    memory.check(ptr, length, 'response');
+    // Checked before anything is copied: the guest decides the length, the host pays for the copy.
+    if (length > MAX_RESPONSE_BYTES) {
+      return {
+        ok: false,
+        errorType: 'Function.ResponseSizeTooLarge',
+        errorMessage: `Response payload size (${length} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+      };
+    }
+    return { ok: true, body: memory.copyOut(ptr, length, 'response') };
   }
   if (tag === 1) {
     return {
@@ -162,17 +223,4 @@ export function callHandle(
   const result = liftResult(memory, ret);
   exports.cabi_post_handle(ret);
   return result;
-}
-
-/** The last panic's text, if the guest exports `wasi_lambda_panic_info` and panicked. */
-export function readPanicInfo(exports: HandlerExports, memory: GuestMemory): string | undefined {
-  if (!exports.wasi_lambda_panic_info) return undefined;
-  try {
-    const at = exports.wasi_lambda_panic_info() >>> 0;
-    if (at === 0) return undefined;
-    return liftString(memory, at, 'panic message');
-  } catch {
-    // The module is already broken; the trap itself is what gets reported.
-    return undefined;
-  }
 }

@@ -38,9 +38,11 @@ export class GuestExit extends Error {
 /** What the host knew when the guest failed. */
 export interface FailureFacts {
   requestId: string;
+  /**
+   * The panic text comes from here, from what the guest wrote to stderr before it trapped,
+   * never from calling back into the trapped instance, whose stack or heap may be broken.
+   */
   log: GuestLog;
-  /** The panic text from the module itself, when it exports it. */
-  panic?: string | undefined;
   maxMemoryPages?: number | undefined;
 }
 
@@ -63,8 +65,7 @@ export function runtimeError(err: unknown, facts: FailureFacts): LambdaErrorBody
   if (err instanceof WasiLambdaError && err.code === 'GUEST_ABI_VIOLATION') {
     return { errorType: 'Runtime.AbiViolation', errorMessage: err.message };
   }
-  const panic = facts.panic ?? facts.log.panic;
-  if (panic !== undefined) return { errorType: 'Runtime.Panic', errorMessage: panic };
+  if (facts.log.panic !== undefined) return { errorType: 'Runtime.Panic', errorMessage: facts.log.panic };
   if (facts.log.allocationFailure !== undefined) {
     const cap = facts.maxMemoryPages;
     const limit = cap === undefined ? '' : ` of the ${(cap * WASM_PAGE_BYTES) / 2 ** 20} MB it may use`;

@@ -1,0 +1,302 @@
+import { readFileSync } from 'node:fs';
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { WasiLambdaError } from '../src/errors.js';
+import { callHandle, checkContract, type HandlerExports } from '../src/host/abi.js';
+import { compileGuest } from '../src/host/compile.js';
+import { GuestLog } from '../src/host/guest-log.js';
+import { GuestMemory } from '../src/host/guest-memory.js';
+import { guestMemoryPages } from '../src/host/memory-limit.js';
+import { capModule, MAX_TABLE_ELEMENTS, MAX_TABLES, TABLE_ELEMENT_BYTES } from '../src/host/module-limits.js';
+import { runtimeError } from '../src/host/outcome.js';
+import { encode, handlerPath, testContext } from './support/handlers.js';
+
+const wasm = async (wat: string): Promise<Uint8Array<ArrayBuffer>> => (await parse(wat)) as Uint8Array<ArrayBuffer>;
+
+/** The typed error `fn` rejects with; anything else fails the test. */
+async function refusal(fn: () => unknown): Promise<WasiLambdaError> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof WasiLambdaError) return err;
+    throw new Error(`expected a WasiLambdaError, got ${String(err)}`);
+  }
+  throw new Error('expected a refusal');
+}
+
+/** The world's exports around a `handle` body, with a bump allocator from 4096. */
+function world(handleBody: string, extra = '', memory = '(memory (export "memory") 2)'): string {
+  return `(module
+    ${memory}
+    (global $bump (mut i32) (i32.const 4096))
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
+        (i32.xor (i32.sub (local.get 2) (i32.const 1)) (i32.const -1))))
+      (global.set $bump (i32.add (local.get $p) (local.get 3)))
+      (local.get $p))
+    (func (export "cabi_post_handle") (param i32) (global.set $bump (i32.const 4096)))
+    (func (export "handle") (param $args i32) (result i32) ${handleBody})
+    ${extra})`;
+}
+
+function instantiate(module: WebAssembly.Module): { exports: HandlerExports; memory: GuestMemory } {
+  const exports = new WebAssembly.Instance(module, {}).exports as unknown as HandlerExports;
+  return { exports, memory: new GuestMemory(exports.memory) };
+}
+
+/** The 128 MB function's guest share: 1,024 pages. */
+const CAP_128 = guestMemoryPages(128);
+
+describe('memories a guest may not have', () => {
+  it('refuses a shared memory, typed, with what to change (capped or not)', async () => {
+    const bytes = await wasm('(module (memory (export "memory") 32768 32768 shared))');
+    for (const cap of [CAP_128, undefined]) {
+      const err = await refusal(() => compileGuest(bytes, cap));
+      expect(err.code).toBe('MODULE_REFUSED');
+      expect(err.message).toBe(
+        'the module declares a shared memory; the host runs no threads: build for wasm32-wasip1, not wasm32-wasip1-threads, and without `+atomics`',
+      );
+    }
+  });
+
+  it('refuses an imported shared memory the same way', async () => {
+    const bytes = await wasm('(module (import "env" "memory" (memory 1 1 shared)))');
+    expect((await refusal(() => compileGuest(bytes))).code).toBe('MODULE_REFUSED');
+  });
+
+  it('refuses a 64-bit memory', async () => {
+    const err = await refusal(async () => compileGuest(await wasm('(module (memory i64 1))'), CAP_128));
+    expect(err.code).toBe('MODULE_REFUSED');
+    expect(err.message).toBe('the module declares a 64-bit memory; build the handler for wasm32 (wasm32-wasip1)');
+  });
+
+  it('refuses a second memory, which the cap would otherwise multiply', async () => {
+    const err = await refusal(async () => compileGuest(await wasm('(module (memory 1) (memory 1))'), CAP_128));
+    expect(err.message).toBe('the module has 2 memories; the host gives a handler exactly one');
+  });
+
+  it('refuses, at the contract, an imported memory or table the host never provides', async () => {
+    const memory = await compileGuest(
+      await wasm(world('(i32.const 0)', '', '(import "env" "memory" (memory 2)) (export "memory" (memory 0))')),
+    );
+    const err = await refusal(() => checkContract(memory));
+    expect(err.code).toBe('MODULE_REFUSED');
+    expect(err.message).toBe(
+      'the module imports the memory `env.memory`, which the host does not provide: a handler defines and exports its own memory and tables (link without `--import-memory`)',
+    );
+    const table = await compileGuest(
+      await wasm(world('(i32.const 0)', '', '(import "env" "t" (table 1 funcref)) (memory (export "memory") 2)')),
+    );
+    expect((await refusal(() => checkContract(table))).message).toMatch(/imports the table `env.t`.*--import-table/);
+  });
+});
+
+describe('the memory maximum', () => {
+  it('is the 128 MB share less the tables’ worst case, so memory.grow fails inside the guest', async () => {
+    const capped = capModule(await wasm('(module (memory 1) (table 100 100 funcref))'), CAP_128);
+    expect(capped.tableBytes).toBe(100 * TABLE_ELEMENT_BYTES);
+    expect(capped.memoryMaxPages).toBe(CAP_128 - 1);
+    const grower = await compileGuest(
+      await wasm(
+        '(module (memory (export "memory") 1) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))',
+      ),
+      CAP_128,
+    );
+    const grow = (new WebAssembly.Instance(grower).exports.grow as (pages: number) => number).bind(null);
+    expect(grow(CAP_128 - 1)).toBe(1);
+    expect(grow(1)).toBe(-1);
+  });
+
+  it('is clamped to 65,536 pages: 10,240 MB loads a module without a declared maximum', async () => {
+    expect(guestMemoryPages(10_240)).toBe(65_536);
+    const bytes = await wasm('(module (memory (export "memory") 1))');
+    expect(capModule(bytes, guestMemoryPages(10_240)).memoryMaxPages).toBe(65_536);
+    // A caller passing the unclamped share (162,816 pages) gets the same.
+    expect(capModule(bytes, 162_816).memoryMaxPages).toBe(65_536);
+    const memory = new WebAssembly.Instance(await compileGuest(bytes, guestMemoryPages(10_240))).exports
+      .memory as WebAssembly.Memory;
+    expect(memory.buffer.byteLength).toBe(65_536);
+  });
+
+  it('refuses a module that starts with more memory than the function leaves it', async () => {
+    const err = await refusal(async () => capModule(await wasm('(module (memory 2000))'), CAP_128));
+    expect(err.code).toBe('INVALID_CONFIG');
+    expect(err.message).toBe(
+      'the module starts with 2000 pages (125 MB) but the memory size leaves the guest 1024 pages; raise memorySize',
+    );
+  });
+
+  it('keeps a lower declared maximum, and the bytes, as they are', async () => {
+    const bytes = await wasm('(module (memory 1 10))');
+    const capped = capModule(bytes, CAP_128);
+    expect(capped.memoryMaxPages).toBe(10);
+    expect(capped.bytes).toBe(bytes);
+  });
+});
+
+describe('tables', () => {
+  it('refuses a table declared with 100M elements before V8 allocates it', async () => {
+    const err = await refusal(async () => compileGuest(await wasm('(module (table 100000000 funcref))')));
+    expect(err.code).toBe('MODULE_REFUSED');
+    expect(err.message).toBe(
+      `table 0 starts with 100000000 elements; the host allows at most ${MAX_TABLE_ELEMENTS} (${MAX_TABLES} tables), which real handlers stay far below`,
+    );
+  });
+
+  it(`refuses more than ${MAX_TABLES} tables`, async () => {
+    const tables = '(table 1 funcref)'.repeat(MAX_TABLES + 1);
+    const err = await refusal(async () => compileGuest(await wasm(`(module ${tables})`)));
+    expect(err.message).toBe(`the module has more than ${MAX_TABLES} tables, which is all the host allows`);
+  });
+
+  it('table.grow in a loop to 100M fails at the cap inside the guest; the next invocation is fine', async () => {
+    // Each call grows the table by 4,096 until table.grow answers -1 or it holds 100M
+    // entries, and answers with the table's size.
+    const body = `(block $full (loop $more
+        (br_if $full (i32.ge_u (table.size $t) (i32.const 100000000)))
+        (br_if $full (i32.eq (table.grow $t (ref.null func) (i32.const 4096)) (i32.const -1)))
+        (br $more)))
+      (i32.store8 (i32.const 64) (i32.const 0))
+      (i32.store (i32.const 128) (table.size $t))
+      (i32.store (i32.const 68) (i32.const 128))
+      (i32.store (i32.const 72) (i32.const 4))
+      (i32.const 64)`;
+    const module = await compileGuest(await wasm(world(body, '(table $t 0 funcref)')), CAP_128);
+    checkContract(module);
+    const { exports, memory } = instantiate(module);
+    for (let call = 0; call < 2; call++) {
+      const result = callHandle(exports, memory, encode('{}'), testContext());
+      if (!result.ok) throw new Error(JSON.stringify(result));
+      expect(new DataView(result.body.buffer).getUint32(0, true)).toBe(
+        MAX_TABLE_ELEMENTS - (MAX_TABLE_ELEMENTS % 4096),
+      );
+    }
+  });
+
+  it('caps a table the host grows from JS too (an exported table has the rewritten maximum)', async () => {
+    const module = await compileGuest(await wasm('(module (table (export "t") 10 externref))'));
+    const table = new WebAssembly.Instance(module).exports.t as WebAssembly.Table;
+    expect(() => table.grow(MAX_TABLE_ELEMENTS - 10)).not.toThrow();
+    expect(() => table.grow(1)).toThrow(RangeError);
+  });
+
+  it('refuses wasm GC types, whose objects would live on the V8 heap without bound', async () => {
+    const err = await refusal(async () => compileGuest(await wasm('(module (type (array (mut i8))))')));
+    expect(err.code).toBe('MODULE_REFUSED');
+    expect(err.message).toMatch(/^the module declares wasm GC types/);
+  });
+});
+
+describe('the built handlers pass the policy unchanged in what they can do', () => {
+  it.each(['hello', 'faults', 'http-api', 'workloads'])('%s: exports typed as the world, small tables', (name) => {
+    const bytes = readFileSync(handlerPath(name));
+    const capped = capModule(bytes, CAP_128);
+    expect(capped.exportTypes.get('handle')).toBe('[i32] -> [i32]');
+    // Rust declares its one table with maximum = minimum: a few hundred entries here.
+    expect(capped.tableBytes).toBeLessThan(1000 * TABLE_ELEMENT_BYTES);
+    expect(capped.memoryMaxPages).toBe(CAP_128 - 1);
+  });
+});
+
+describe('malformed modules are MODULE_INVALID, never a crash or a hang', () => {
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  it.each([
+    ['a truncated section', [...header, 0x05, 0x10, 0x01]],
+    ['a LEB128 longer than 5 bytes', [...header, 0x05, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]],
+    ['a count the section cannot hold', [...header, 0x04, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f]],
+    ['a repeated memory section', [...header, 0x05, 0x01, 0x00, 0x05, 0x01, 0x00]],
+    ['bytes left over in a section', [...header, 0x05, 0x02, 0x00, 0x00]],
+    ['an unknown limits flag', [...header, 0x05, 0x03, 0x01, 0x10, 0x01]],
+    ['a section larger than the module', [...header, 0x01, 0xff, 0xff, 0x03, 0x00]],
+    ['a component instead of a module', [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]],
+  ])('%s', async (_, bytes) => {
+    const err = await refusal(() => capModule(Uint8Array.from(bytes), CAP_128));
+    expect(err.code).toBe('MODULE_INVALID');
+  });
+
+  it('any mutation of a real module either passes or is refused with a typed error', () => {
+    const hello = readFileSync(handlerPath('hello'));
+    // Mutations near the start hit the section headers and the type/import/table/memory sections.
+    const head = hello.subarray(0, 4096);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(head.length - 1), fc.nat(255)), { minLength: 1, maxLength: 8 }), (edits) => {
+        const bytes = Uint8Array.from(head);
+        for (const [at, value] of edits) bytes[at] = value;
+        try {
+          capModule(bytes, CAP_128);
+        } catch (err) {
+          expect(err).toBeInstanceOf(WasiLambdaError);
+        }
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) },
+    );
+  });
+});
+
+describe('the export contract', () => {
+  it.each([
+    [
+      '`handle` as a global',
+      '(global (export "handle") i32 (i32.const 0))',
+      'the module exports `handle` as a global, not a function',
+    ],
+    ['`memory` as a function', '(func (export "memory"))', 'the module exports `memory` as a function, not a memory'],
+  ])('refuses %s', async (_, exports, message) => {
+    const core = `(func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 0))
+      (func (export "cabi_post_handle") (param i32))`;
+    const own = message.includes('`handle`')
+      ? `(memory (export "memory") 1) ${core} ${exports}`
+      : `${core} (func (export "handle") (param i32) (result i32) (i32.const 0)) ${exports}`;
+    const err = await refusal(async () => checkContract(await compileGuest(await wasm(`(module ${own})`))));
+    expect(err.code).toBe('CONTRACT_MISSING');
+    expect(err.message).toMatch(new RegExp(`^${message.replaceAll('`', '\\`')}`));
+  });
+
+  it('refuses an export of the wrong type', async () => {
+    const module = await compileGuest(
+      await wasm(
+        world('(i32.const 0)').replace(
+          '(param $args i32) (result i32) (i32.const 0)',
+          '(param i64) (result i32) (i32.const 0)',
+        ),
+      ),
+    );
+    const err = await refusal(() => checkContract(module));
+    expect(err.message).toMatch(/^the module's `handle` has type \[i64\] -> \[i32\], not \[i32\] -> \[i32\]/);
+  });
+});
+
+describe('the response size, checked before anything is copied', () => {
+  // The event is the response's (pointer, length) as two little-endian u32s.
+  const body = `(i32.store8 (i32.const 64) (i32.const 0))
+    (i32.store (i32.const 68) (i32.load (i32.load (local.get $args))))
+    (i32.store (i32.const 72) (i32.load offset=4 (i32.load (local.get $args))))
+    (i32.const 64)`;
+  const ask = (ptr: number, length: number): Uint8Array => new Uint8Array(new Uint32Array([ptr, length]).buffer);
+
+  it('6,291,557 bytes is Function.ResponseSizeTooLarge; exactly 6,291,556 passes', async () => {
+    const { exports, memory } = instantiate(
+      await compileGuest(await wasm(world(body, '', '(memory (export "memory") 100)'))),
+    );
+    const over = callHandle(exports, memory, ask(0, 6_291_557), testContext());
+    expect(over).toEqual({
+      ok: false,
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: 'Response payload size (6291557 bytes) exceeded maximum allowed payload size (6291556 bytes).',
+    });
+    const exact = callHandle(exports, memory, ask(0, 6_291_556), testContext());
+    expect(exact.ok && exact.body.byteLength).toBe(6_291_556);
+  });
+});
+
+describe('a trapped instance is never called again', () => {
+  it('the panic text comes from what the guest wrote to stderr', () => {
+    const log = new GuestLog('text', () => {});
+    log.begin('req-1');
+    log.write('stderr', encode('panicked at src/lib.rs:7:5: boom\n'));
+    const error = runtimeError(new WebAssembly.RuntimeError('unreachable'), { requestId: 'req-1', log });
+    expect(error).toEqual({ errorType: 'Runtime.Panic', errorMessage: 'panicked at src/lib.rs:7:5: boom' });
+  });
+});
