@@ -4,7 +4,6 @@ import { VARIANTS } from '../bench/report.js';
 import { WORKLOADS } from '../bench/workloads.js';
 import { DEFAULT_WORKSPACE } from '../build/build-handlers.js';
 import { FUNCTION_KINDS } from '../emulator/function-config.js';
-import { WASI_KINDS } from '../host/wasi/index.js';
 import { BACKENDS } from '../lambda/host-config.js';
 import { VERSION } from '../version.js';
 import { action } from './action.js';
@@ -53,7 +52,6 @@ program
   .option('-H, --handler <name|file.wasm>', 'handler package in the workspace, or a .wasm file', 'hello')
   .option('-e, --event <file|->', 'JSON event file, or - for stdin (default: {})')
   .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
-  .addOption(new Option('--wasi <impl>', 'WASI implementation').choices(WASI_KINDS).default('wasmer'))
   .addOption(new Option('--backend <backend>', 'run the core module or the component').choices(BACKENDS))
   .addOption(
     new Option('--log-format <format>', 'Lambda log format (default: $AWS_LAMBDA_LOG_FORMAT or text)').choices([
@@ -67,6 +65,7 @@ program
   .option('-t, --timeout <seconds>', 'function timeout in seconds', positiveInt, 3)
   .option('--function-name <name>', 'function name (default: the handler name)')
   .option('--env <KEY=VALUE>', 'grant the guest an environment variable (repeatable)', collect, [])
+  .option('--tmp <mb>', 'grant the guest an in-memory /tmp of this many MB', positiveInt)
   .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
   .addOption(
     new Option(
@@ -93,8 +92,15 @@ program
 
 program
   .command('run <file.wasm> [args...]')
-  .description('run a WASI preview1 command (_start) with only the given dirs and env; exits with its status')
-  .option('--dir <host::guest>', 'preopen a host directory at a guest path (repeatable)', collect, [])
+  .description(
+    "run a WASI preview1 command (_start) on wasi-lambda's own WASI layer, with only the given dirs and env; exits with its status",
+  )
+  .option(
+    '--dir <host::guest>',
+    'copy a host directory into memory, preopened at a guest path (repeatable; the host copy is never written)',
+    collect,
+    [],
+  )
   .option('--env <KEY=VALUE>', 'set a variable in the guest (repeatable)', collect, [])
   .action(action(runCommand));
 
