@@ -1,7 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
+import { build } from 'esbuild';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasiLambdaError } from '../src/errors.js';
 import { callHandle, checkContract, type HandlerExports } from '../src/host/abi.js';
 import { compileGuest } from '../src/host/compile.js';
@@ -11,6 +15,7 @@ import { guestMemoryPages } from '../src/host/memory-limit.js';
 import { capModule, MAX_TABLE_ELEMENTS, MAX_TABLES, TABLE_ELEMENT_BYTES } from '../src/host/module-limits.js';
 import { runtimeError } from '../src/host/outcome.js';
 import { encode, handlerPath, testContext } from './support/handlers.js';
+import { run } from './support/spawn.js';
 
 const wasm = async (wat: string): Promise<Uint8Array<ArrayBuffer>> => (await parse(wat)) as Uint8Array<ArrayBuffer>;
 
@@ -298,5 +303,103 @@ describe('a trapped instance is never called again', () => {
     log.write('stderr', encode('panicked at src/lib.rs:7:5: boom\n'));
     const error = runtimeError(new WebAssembly.RuntimeError('unreachable'), { requestId: 'req-1', log });
     expect(error).toEqual({ errorType: 'Runtime.Panic', errorMessage: 'panicked at src/lib.rs:7:5: boom' });
+  });
+});
+
+describe('the peak RSS of a process that loads hostile modules for a 128 MB function', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'wasi-lambda-rss-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const touch = `(func $touch (param $end i32) (local $p i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (i32.store8 (local.get $p) (i32.const 1))
+      (local.set $p (i32.add (local.get $p) (i32.const 4096)))
+      (br $next))))`;
+  const growMemory = `(block $full (loop $more
+      (br_if $full (i32.eq (memory.grow (i32.const 1)) (i32.const -1)))
+      (br $more)))
+    (call $touch (i32.mul (memory.size) (i32.const 65536)))`;
+  const names = ['$a', '$b', '$c', '$d'];
+  const tables = names.map((t) => `(table ${t} 0 funcref)`).join(' ');
+  const growTables = names
+    .map(
+      (t) => `(block $full${t} (loop $more${t}
+        (br_if $full${t} (i32.ge_u (table.size ${t}) (i32.const 100000000)))
+        (br_if $full${t} (i32.eq (table.grow ${t} (ref.func $attack) (i32.const 4096)) (i32.const -1)))
+        (br $more${t})))`,
+    )
+    .join(' ');
+  const tableSizes = names.map((t) => `(table.size ${t})`).reduce((sum, size) => `(i32.add ${sum} ${size})`);
+  const attack = (body: string) => `(elem declare func $attack) (func $attack (export "attack") (result i32) ${body})`;
+  const modules: Record<string, string> = {
+    // 2 GiB, touched page by page: what the landed host let through.
+    shared: `(module (memory 32768 32768 shared) ${touch} ${attack('(call $touch (i32.const 0x80000000)) (memory.size)')})`,
+    // 256 MiB without the policy: proves the measurement sees an attack that gets through.
+    control: `(module (memory 4096 4096 shared) ${touch} ${attack('(call $touch (i32.const 0x10000000)) (memory.size)')})`,
+    memory: `(module (memory 1) ${touch} ${attack(`${growMemory} (memory.size)`)})`,
+    tables: `(module ${tables} ${attack(`${growTables} ${tableSizes}`)})`,
+    both: `(module (memory 1) ${tables} ${touch} ${attack(`${growTables} ${growMemory} (memory.size)`)})`,
+  };
+
+  beforeAll(async () => {
+    await build({
+      stdin: {
+        contents:
+          "export { compileGuest } from './src/host/compile.ts'; export { guestMemoryPages } from './src/host/memory-limit.ts';",
+        resolveDir: root,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: join(dir, 'host.mjs'),
+      logLevel: 'warning',
+    });
+    for (const [name, wat] of Object.entries(modules)) writeFileSync(join(dir, `${name}.wasm`), await wasm(wat));
+  });
+
+  async function measure(name: string, memory: '128' | 'raw') {
+    const script = join(root, 'test/support/rss-guest.mjs');
+    const child = await run(process.execPath, [script, join(dir, 'host.mjs'), join(dir, `${name}.wasm`), memory]);
+    if (child.code !== 0) throw new Error(`rss-guest exited ${child.code}: ${child.stderr}`);
+    const report = JSON.parse(child.stdout) as {
+      baselineKb: number;
+      peakKb: number;
+      attacked?: number;
+      refused?: string;
+    };
+    return { ...report, peakMb: report.peakKb / 1024, growthMb: (report.peakKb - report.baselineKb) / 1024 };
+  }
+
+  // Node.js itself peaks at about 42 MB here before any guest loads; the guest's share is
+  // 64 MB. The whole process stays under the function's 128 MB, and what loading and
+  // attacking added stays within the share, but for V8's own compile and instance overhead.
+  const FUNCTION_MB = 128;
+  const SHARE_MB = 64;
+  const V8_OVERHEAD_MB = 8;
+
+  it('without the policy, the control pushes the same process far past 128 MB', async () => {
+    const control = await measure('control', 'raw');
+    expect(control.attacked).toBe(4096);
+    expect(control.peakMb).toBeGreaterThan(FUNCTION_MB);
+  });
+
+  it.each([
+    ['a shared memory of 2 GiB is refused before anything is allocated', 'shared', { refused: 'MODULE_REFUSED' }],
+    ['memory.grow until it fails stops at the 64 MB share', 'memory', { attacked: CAP_128 }],
+    [
+      `four tables grown toward 100M stop at ${MAX_TABLE_ELEMENTS} each`,
+      'tables',
+      { attacked: 4 * MAX_TABLE_ELEMENTS },
+    ],
+    // The tables' worst case (4 × 65,536 × 80 B = 20 MB, 320 pages) comes out of the memory.
+    ['tables and memory grown together share the 64 MB', 'both', { attacked: CAP_128 - 320 }],
+  ])('%s', async (_, name, expected) => {
+    const result = await measure(name, '128');
+    expect(result).toMatchObject(expected);
+    expect(result.peakMb).toBeLessThan(FUNCTION_MB);
+    expect(result.growthMb).toBeLessThan(SHARE_MB + V8_OVERHEAD_MB);
   });
 });

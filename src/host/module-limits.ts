@@ -193,8 +193,8 @@ export function capModule(module: Uint8Array, maxMemoryPages?: number): CappedMo
         break;
       case SECTION_IMPORT:
         for (let n = reader.u32('the import count'); n > 0; n--) {
-          reader.name('an import module name');
-          reader.name('an import name');
+          reader.skipName('an import module name');
+          reader.skipName('an import name');
           const kind = reader.byte('an import kind');
           if (kind === 0x00) functions.push(reader.u32('an import type index'));
           else if (kind === 0x01) {
@@ -300,17 +300,13 @@ function section(id: number, payload: number[]): Uint8Array {
 /** The module with each rewritten section in place of the original: one copy, in order. */
 function splice(module: Uint8Array, rewritten: { start: number; end: number; section: Uint8Array }[]): Uint8Array {
   if (rewritten.length === 0) return module;
-  const length = rewritten.reduce((sum, r) => sum + r.section.length - (r.end - r.start), module.length);
-  const out = new Uint8Array(length);
+  const parts: Uint8Array[] = [];
   let from = 0;
-  let to = 0;
   for (const r of rewritten) {
-    out.set(module.subarray(from, r.start), to);
-    to += r.start - from;
-    out.set(r.section, to);
-    to += r.section.length;
+    parts.push(module.subarray(from, r.start), r.section);
     from = r.end;
   }
-  out.set(module.subarray(from), to);
-  return out;
+  parts.push(module.subarray(from));
+  // Buffer.concat copies once into memory it does not zero first.
+  return Buffer.concat(parts);
 }

@@ -63,14 +63,21 @@ export class ModuleReader {
     this.#pos += length;
   }
 
-  /** A length-prefixed name, decoded leniently: it only ever appears in error messages. */
+  /** A length-prefixed name, decoded leniently: it is only compared and shown. */
   name(what: string): string {
     const length = this.u32(what);
     const start = this.#pos;
     this.skip(length, what);
-    return new TextDecoder().decode(this.bytes.subarray(start, start + length));
+    return decoder.decode(this.bytes.subarray(start, start + length));
+  }
+
+  skipName(what: string): void {
+    this.skip(this.u32(what), what);
   }
 }
+
+/** One decoder for every name: constructing a `TextDecoder` costs more than decoding a name. */
+const decoder = new TextDecoder();
 
 export function invalid(message: string): WasiLambdaError {
   return new WasiLambdaError('MODULE_INVALID', `not a valid WebAssembly module: ${message}`);
