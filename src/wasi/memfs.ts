@@ -124,7 +124,6 @@ export class File extends InodeBase {
   /** Sets the size; new bytes read as zero. */
   resize(size: number): void {
     if (!Number.isSafeInteger(size) || size < 0) throw new WasiError(Errno.INVAL);
-    if (size > this.fs.limits.maxBytes) throw new WasiError(Errno.FBIG);
     if (size > this.#data.length) {
       // Doubling keeps appends amortised O(1), but never past the quota: near it, grow
       // exactly, so a full quota is reachable and the host holds no more than it allows.

@@ -1,0 +1,308 @@
+import inspector from 'node:inspector';
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
+import { describe, expect, it } from 'vitest';
+import { GuestExit } from '../src/host/outcome.js';
+import { DeadlineExceeded, Errno, MemoryFilesystem, Preview1, type WasiOptions } from '../src/wasi/index.js';
+
+/**
+ * Hostile WASI calls, one attack per test, run in-process on wasi-lambda's own layer: each
+ * asserts the errno the guest gets and that the host is fine afterwards. Every attack here
+ * broke node:wasi or @wasmer/wasi (issue #10).
+ */
+
+const SIGNATURES: Record<string, string> = {
+  proc_raise: '(param i32) (result i32)',
+  proc_exit: '(param i32)',
+  fd_close: '(param i32) (result i32)',
+  fd_write: '(param i32 i32 i32 i32) (result i32)',
+  fd_read: '(param i32 i32 i32 i32) (result i32)',
+  sock_accept: '(param i32 i32 i32) (result i32)',
+  sock_recv: '(param i32 i32 i32 i32 i32 i32) (result i32)',
+  sock_send: '(param i32 i32 i32 i32 i32) (result i32)',
+  sock_shutdown: '(param i32 i32) (result i32)',
+  path_filestat_set_times: '(param i32 i32 i32 i32 i64 i64 i32) (result i32)',
+  poll_oneoff: '(param i32 i32 i32 i32) (result i32)',
+  random_get: '(param i32 i32) (result i32)',
+  path_open: '(param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)',
+  path_symlink: '(param i32 i32 i32 i32 i32) (result i32)',
+  environ_get: '(param i32 i32) (result i32)',
+  environ_sizes_get: '(param i32 i32) (result i32)',
+};
+
+const IMPORTS = Object.entries(SIGNATURES)
+  .map(([name, sig]) => `(import "wasi_snapshot_preview1" "${name}" (func $${name} ${sig}))`)
+  .join('\n');
+
+interface Guest {
+  /** Calls the guest's `go`, which returns the errno of the attack. */
+  go(): number;
+  memory: WebAssembly.Memory;
+  /** What the guest wrote to stdout/stderr. */
+  output: string[];
+}
+
+/** A command module whose exported `go` runs `body` with every WASI import above declared. */
+async function guest(body: string, options: Partial<WasiOptions> = {}, pages = 1, data = ''): Promise<Guest> {
+  const wat = `(module ${IMPORTS} (memory (export "memory") ${pages}) ${data}
+    (func (export "go") (result i32) ${body}))`;
+  const module = await WebAssembly.compile((await parse(wat)) as Uint8Array<ArrayBuffer>);
+  const output: string[] = [];
+  const wasi = new Preview1({
+    args: ['hostile'],
+    env: {},
+    output: (stream, bytes) => output.push(`${stream}:${Buffer.from(bytes).toString()}`),
+    ...options,
+  });
+  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.imports });
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  wasi.bind(memory);
+  return { go: instance.exports.go as () => number, memory, output };
+}
+
+/** `fd_write(1, iovs=16, 1, nwritten=8)` of "hi\n" placed at 64. */
+const WRITE_HI = `(i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 3))
+  (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8))`;
+const HI = '(data (i32.const 64) "hi\\n")';
+
+describe('hostile WASI calls on our own preview1 layer', () => {
+  it.each([
+    ['SIGKILL', 9],
+    ['SIGUSR1', 10],
+    ['SIGSTOP', 18],
+  ])('proc_raise(%s) is ENOTSUP and delivers nothing: the process lives, no inspector opens', async (_, sig) => {
+    const g = await guest(`(call $proc_raise (i32.const ${sig}))`);
+    expect(g.go()).toBe(Errno.NOTSUP);
+    expect(inspector.url()).toBeUndefined();
+    expect(process.kill(process.pid, 0)).toBe(true);
+  });
+
+  it("fd_close(0..2) closes only this guest's stdio; the next instance still writes stdout", async () => {
+    const first = await guest(
+      `
+      (drop (call $fd_close (i32.const 0))) (drop (call $fd_close (i32.const 1))) (drop (call $fd_close (i32.const 2)))
+      ${WRITE_HI}`,
+      {},
+      1,
+      HI,
+    );
+    expect(first.go()).toBe(Errno.BADF);
+    expect(first.output).toEqual([]);
+    const second = await guest(WRITE_HI, {}, 1, HI);
+    expect(second.go()).toBe(Errno.SUCCESS);
+    expect(second.output).toEqual(['stdout:hi\n']);
+  });
+
+  it('sock_* on stdio is ENOTSOCK, on a closed fd EBADF, touching nothing real', async () => {
+    for (const fd of [0, 1, 2]) {
+      expect((await guest(`(call $sock_accept (i32.const ${fd}) (i32.const 0) (i32.const 8))`)).go()).toBe(
+        Errno.NOTSOCK,
+      );
+      expect(
+        (
+          await guest(
+            `(call $sock_recv (i32.const ${fd}) (i32.const 16) (i32.const 1) (i32.const 0) (i32.const 8) (i32.const 12))`,
+          )
+        ).go(),
+      ).toBe(Errno.NOTSOCK);
+      expect(
+        (
+          await guest(`(call $sock_send (i32.const ${fd}) (i32.const 16) (i32.const 1) (i32.const 0) (i32.const 8))`)
+        ).go(),
+      ).toBe(Errno.NOTSOCK);
+      expect((await guest(`(call $sock_shutdown (i32.const ${fd}) (i32.const 3))`)).go()).toBe(Errno.NOTSOCK);
+    }
+    expect((await guest('(call $sock_shutdown (i32.const 77) (i32.const 3))')).go()).toBe(Errno.BADF);
+  });
+
+  it('path_filestat_set_times with invalid flags is EINVAL, and the next call works', async () => {
+    const fs = new MemoryFilesystem();
+    const call = (flags: number) =>
+      `(call $path_filestat_set_times (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 1) (i64.const 5) (i64.const 7) (i32.const ${flags}))`;
+    const bad = await guest(call(1 | 2), { preopens: { '/tmp': fs.root } }, 1, '(data (i32.const 100) ".")');
+    expect(bad.go()).toBe(Errno.INVAL);
+    expect((await guest(call(0xff), { preopens: { '/tmp': fs.root } }, 1, '(data (i32.const 100) ".")')).go()).toBe(
+      Errno.INVAL,
+    );
+    const good = await guest(call(4), { preopens: { '/tmp': fs.root } }, 1, '(data (i32.const 100) ".")');
+    expect(good.go()).toBe(Errno.SUCCESS);
+    expect(fs.root.mtim).toBe(7n);
+  });
+
+  /** One relative monotonic clock subscription of `ns` at 0; the event goes to 64. */
+  const sleep = (ns: bigint) => `
+    (i32.store8 (i32.const 8) (i32.const 0)) (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const ${ns}))
+    (call $poll_oneoff (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 200))`;
+
+  it('poll_oneoff sleeps 50 ms for real', async () => {
+    const g = await guest(sleep(50_000_000n));
+    const start = performance.now();
+    expect(g.go()).toBe(Errno.SUCCESS);
+    const elapsed = performance.now() - start;
+    expect(elapsed).toBeGreaterThanOrEqual(49);
+    expect(elapsed).toBeLessThan(500);
+    expect(new DataView(g.memory.buffer).getUint32(200, true)).toBe(1);
+  });
+
+  it('poll_oneoff blocks the thread instead of spinning', async () => {
+    const g = await guest(sleep(300_000_000n));
+    const cpu = process.cpuUsage();
+    expect(g.go()).toBe(Errno.SUCCESS);
+    const used = process.cpuUsage(cpu);
+    // A spinning sleep burns ~300 ms of CPU; blocking burns next to none (the bound leaves
+    // room for the rest of the process: GC, the test runner's threads).
+    expect((used.user + used.system) / 1000).toBeLessThan(100);
+  });
+
+  it('a sleep past the deadline throws DeadlineExceeded at the deadline', async () => {
+    let deadline = 0;
+    const g = await guest(sleep(10_000_000_000n), { deadline: () => deadline });
+    deadline = Date.now() + 100;
+    const start = performance.now();
+    expect(() => g.go()).toThrow(DeadlineExceeded);
+    const elapsed = performance.now() - start;
+    expect(elapsed).toBeGreaterThanOrEqual(90);
+    expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('random_get of 2 GiB is EINVAL at once, without allocating it', async () => {
+    const g = await guest('(call $random_get (i32.const 0) (i32.const 0x80000000))');
+    const rss = process.memoryUsage().rss;
+    const start = performance.now();
+    expect(g.go()).toBe(Errno.INVAL);
+    expect(performance.now() - start).toBeLessThan(50);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 2 ** 20);
+    const fill = await guest('(call $random_get (i32.const 0) (i32.const 1024))');
+    expect(fill.go()).toBe(Errno.SUCCESS);
+    expect(new Uint8Array(fill.memory.buffer, 0, 1024).some((b) => b !== 0)).toBe(true);
+    // Within the cap but outside memory: EFAULT, nothing written anywhere.
+    expect((await guest('(call $random_get (i32.const 0xfff0) (i32.const 0x20))')).go()).toBe(Errno.FAULT);
+  });
+
+  it('fd_write with 10 million iovecs is EINVAL at once', async () => {
+    const g = await guest('(call $fd_write (i32.const 1) (i32.const 0) (i32.const 10000000) (i32.const 8))');
+    const start = performance.now();
+    expect(g.go()).toBe(Errno.INVAL);
+    expect(performance.now() - start).toBeLessThan(50);
+    expect(g.output).toEqual([]);
+  });
+
+  it('iovs_len whose count * 8 wraps 32 bits is refused, not read as 8 bytes', async () => {
+    const g = await guest(
+      `(i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 3))
+      (call $fd_write (i32.const 1) (i32.const 16) (i32.const 0x20000001) (i32.const 8))`,
+      {},
+      1,
+      HI,
+    );
+    expect(g.go()).toBe(Errno.INVAL);
+    expect(g.output).toEqual([]);
+  });
+
+  it('pointers with the high bit set, or iovecs that wrap, are EFAULT and nothing is written', async () => {
+    expect(
+      (await guest('(call $fd_write (i32.const 1) (i32.const 0x80000000) (i32.const 1) (i32.const 8))')).go(),
+    ).toBe(Errno.FAULT);
+    expect(
+      (await guest('(call $fd_write (i32.const 1) (i32.const 16) (i32.const 0) (i32.const 0xfffffffe))')).go(),
+    ).toBe(Errno.FAULT);
+    // The first iovec is fine, the second wraps around 2^32: nothing may be written.
+    const g = await guest(
+      `(i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 3))
+      (i32.store (i32.const 24) (i32.const 0xfffffff0)) (i32.store (i32.const 28) (i32.const 0x20))
+      (call $fd_write (i32.const 1) (i32.const 16) (i32.const 2) (i32.const 8))`,
+      {},
+      1,
+      HI,
+    );
+    expect(g.go()).toBe(Errno.FAULT);
+    expect(g.output).toEqual([]);
+  });
+
+  it('a /tmp over its quota is ENOSPC, in bytes and in files, and the host holds no more', async () => {
+    const fs = new MemoryFilesystem({ maxBytes: 64 * 1024, maxFiles: 4 });
+    const preopens = { '/tmp': fs.root };
+    // open "f" (O_CREAT) at fd 4, then write 128 KiB from address 0.
+    const open = (name: number) =>
+      `(call $path_open (i32.const 3) (i32.const 0) (i32.const ${name}) (i32.const 1) (i32.const 1) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 300))`;
+    const big = await guest(
+      `(drop ${open(400)})
+      (i32.store (i32.const 16) (i32.const 0)) (i32.store (i32.const 20) (i32.const 131072))
+      (call $fd_write (i32.load (i32.const 300)) (i32.const 16) (i32.const 1) (i32.const 8))`,
+      { preopens },
+      4,
+      '(data (i32.const 400) "f")',
+    );
+    expect(big.go()).toBe(Errno.NOSPC);
+    expect(fs.usedBytes).toBeLessThanOrEqual(64 * 1024);
+    const many = await guest(
+      `(drop ${open(401)}) (drop ${open(402)}) (drop ${open(403)}) ${open(404)}`,
+      { preopens },
+      1,
+      '(data (i32.const 401) "abcd")',
+    );
+    expect(many.go()).toBe(Errno.NOSPC);
+    expect(fs.usedFiles).toBe(4);
+  });
+
+  it('neither .. nor a symlink (absolute or relative) leads out of a preopen', async () => {
+    const fs = new MemoryFilesystem();
+    fs.root.makeDirectory('sub');
+    const preopens = { '/tmp': fs.root };
+    const data =
+      '(data (i32.const 100) "../etc/passwd") (data (i32.const 120) "/etc/passwd") (data (i32.const 140) "link") (data (i32.const 150) "../../x")';
+    const open = (ptr: number, len: number) =>
+      `(call $path_open (i32.const 3) (i32.const 1) (i32.const ${ptr}) (i32.const ${len}) (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 300))`;
+    expect((await guest(open(100, 13), { preopens }, 1, data)).go()).toBe(Errno.NOTCAPABLE);
+    expect((await guest(open(120, 11), { preopens }, 1, data)).go()).toBe(Errno.NOTCAPABLE);
+    expect(
+      (
+        await guest(
+          '(call $path_symlink (i32.const 120) (i32.const 11) (i32.const 3) (i32.const 140) (i32.const 4))',
+          { preopens },
+          1,
+          data,
+        )
+      ).go(),
+    ).toBe(Errno.NOTCAPABLE);
+    expect(
+      (
+        await guest(
+          '(call $path_symlink (i32.const 150) (i32.const 7) (i32.const 3) (i32.const 140) (i32.const 4))',
+          { preopens },
+          1,
+          data,
+        )
+      ).go(),
+    ).toBe(Errno.SUCCESS);
+    expect((await guest(open(140, 4), { preopens }, 1, data)).go()).toBe(Errno.NOTCAPABLE);
+  });
+
+  it('environ_get shows only the given environment, never the host process’s', async () => {
+    process.env.WASI_HOSTILE_SECRET = 'host only';
+    try {
+      const g = await guest(
+        `(drop (call $environ_sizes_get (i32.const 0) (i32.const 4)))
+        (call $environ_get (i32.const 16) (i32.const 64))`,
+        { env: { A: '1' } },
+      );
+      expect(g.go()).toBe(Errno.SUCCESS);
+      const view = new DataView(g.memory.buffer);
+      expect(view.getUint32(0, true)).toBe(1);
+      expect(view.getUint32(4, true)).toBe(4);
+      expect(Buffer.from(g.memory.buffer, 64, 8).toString('latin1')).toBe('A=1\0\0\0\0\0');
+    } finally {
+      delete process.env.WASI_HOSTILE_SECRET;
+    }
+  });
+
+  it('proc_exit unwinds with GuestExit and the status', async () => {
+    const g = await guest('(call $proc_exit (i32.const 42)) (i32.const 0)');
+    expect(() => g.go()).toThrow(GuestExit);
+    try {
+      g.go();
+    } catch (err) {
+      expect((err as GuestExit).exitCode).toBe(42);
+    }
+  });
+});
