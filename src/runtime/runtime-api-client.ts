@@ -16,6 +16,33 @@ export interface NextInvocation {
 
 export const RUNTIME_API_VERSION = '2018-06-01';
 
+/**
+ * What `Lambda-Runtime-Function-Error-Type` may carry: a short token. The guest chooses its
+ * `errorType`, so anything else (CR, LF, characters that become them in latin1, kilobytes of
+ * text) is left out of the header; the JSON body keeps it whole.
+ */
+const ERROR_TYPE_HEADER = /^[A-Za-z0-9._-]{1,128}$/;
+/** Lambda's request ids are UUIDs; other Runtime APIs use similar tokens. They go into paths. */
+const REQUEST_ID = /^[A-Za-z0-9._~:-]{1,256}$/;
+
+/**
+ * The error-type header for an error, or none. AWS's Node.js client sends none for invocation
+ * errors and the Rust runtime sends `unhandled`; Lambda reads the type from the body either way.
+ */
+function errorTypeHeader(errorType: string): Record<string, string> {
+  return ERROR_TYPE_HEADER.test(errorType) ? { 'lambda-runtime-function-error-type': errorType } : {};
+}
+
+function checkRequestId(requestId: string): string {
+  if (!REQUEST_ID.test(requestId)) {
+    throw new WasiLambdaError(
+      'INVALID_INPUT',
+      `the Runtime API sent the request id ${JSON.stringify(requestId.slice(0, 80))}, which is not a token; refusing to put it in a path`,
+    );
+  }
+  return requestId;
+}
+
 function header(headers: Map<string, string>, name: string): string | undefined {
   return headers.get(name);
 }
@@ -34,8 +61,8 @@ export class RuntimeApiClient {
   readonly #connection: HttpConnection;
 
   constructor(address: string) {
-    const [host, port] = address.split(':');
-    if (!host || !port) {
+    const [host, port, ...rest] = address.split(':');
+    if (!host || !port || rest.length > 0 || !/^\d{1,5}$/.test(port)) {
       throw new WasiLambdaError('INVALID_CONFIG', `AWS_LAMBDA_RUNTIME_API is "${address}"; expected host:port`);
     }
     this.#connection = new HttpConnection(host, Number(port));
@@ -54,9 +81,10 @@ export class RuntimeApiClient {
     const requestId = header(res.headers, 'lambda-runtime-aws-request-id');
     if (!requestId)
       throw new WasiLambdaError('INVALID_INPUT', 'runtime API /next sent no Lambda-Runtime-Aws-Request-Id');
+    const deadline = header(res.headers, 'lambda-runtime-deadline-ms') ?? '0';
     return {
-      requestId,
-      deadlineMs: Number(header(res.headers, 'lambda-runtime-deadline-ms') ?? 0),
+      requestId: checkRequestId(requestId),
+      deadlineMs: /^\d{1,15}$/.test(deadline) ? Number(deadline) : 0,
       invokedFunctionArn: header(res.headers, 'lambda-runtime-invoked-function-arn') ?? '',
       traceId: header(res.headers, 'lambda-runtime-trace-id'),
       clientContext: header(res.headers, 'lambda-runtime-client-context'),
@@ -68,22 +96,27 @@ export class RuntimeApiClient {
 
   /** `POST /runtime/invocation/{id}/response` with the response bytes as they are. */
   async respond(requestId: string, body: Uint8Array): Promise<void> {
-    await this.#call('POST', `/runtime/invocation/${requestId}/response`, body);
+    await this.#call('POST', `/runtime/invocation/${checkRequestId(requestId)}/response`, body);
   }
 
-  /** `POST /runtime/invocation/{id}/error` with a Lambda error body. */
+  /**
+   * `POST /runtime/invocation/{id}/error` with a Lambda error body. The whole `errorType`
+   * goes in the JSON body; the header carries it only when it is a short token.
+   */
   async fail(requestId: string, error: { errorType: string; errorMessage: string }): Promise<void> {
-    await this.#call('POST', `/runtime/invocation/${requestId}/error`, Buffer.from(JSON.stringify(error)), {
-      'content-type': 'application/json',
-      'lambda-runtime-function-error-type': error.errorType,
-    });
+    await this.#call(
+      'POST',
+      `/runtime/invocation/${checkRequestId(requestId)}/error`,
+      Buffer.from(JSON.stringify(error)),
+      { 'content-type': 'application/json', ...errorTypeHeader(error.errorType) },
+    );
   }
 
   /** `POST /runtime/init/error`: initialisation failed; Lambda reports it and resets. */
   async initError(error: { errorType: string; errorMessage: string }): Promise<void> {
     await this.#call('POST', '/runtime/init/error', Buffer.from(JSON.stringify(error)), {
       'content-type': 'application/json',
-      'lambda-runtime-function-error-type': error.errorType,
+      ...errorTypeHeader(error.errorType),
     });
   }
 }
