@@ -1,4 +1,3 @@
-import { randomFillSync } from 'node:crypto';
 import { GuestExit } from '../host/outcome.js';
 import { ClockId, clockNow, clockResolution } from './clock.js';
 import { Errno, WasiError } from './errno.js';
@@ -10,17 +9,11 @@ import {
   type FileDescriptor,
   pollable,
 } from './fd-table.js';
-import {
-  MAX_IO_BYTES,
-  MAX_IOVS,
-  MAX_LINKS,
-  MAX_RANDOM_BYTES,
-  MAX_SUBSCRIPTIONS,
-  RANDOM_CHUNK_BYTES,
-} from './limits.js';
+import { MAX_IO_BYTES, MAX_IOVS, MAX_LINKS, MAX_RANDOM_BYTES, MAX_SUBSCRIPTIONS } from './limits.js';
 import { Directory, type File, FileType, type Inode, Symlink } from './memfs.js';
 import { GuestMemory, s64, u32, u64 } from './memory.js';
 import { resolvePath } from './path.js';
+import { fillRandom } from './random.js';
 import { DIRECTORY_RIGHTS, FILE_RIGHTS, Rights, rightsFrom, STDIN_RIGHTS, STDOUT_RIGHTS } from './rights.js';
 import { DeadlineExceeded, sleepMs } from './sleep.js';
 
@@ -599,10 +592,7 @@ export class Preview1 {
         const n = u32(len);
         if (n > MAX_RANDOM_BYTES) throw new WasiError(Errno.INVAL);
         mem.check(ptr, n);
-        // Straight into the guest's memory, a chunk at a time: no host buffer of its size.
-        for (let at = 0; at < n; at += RANDOM_CHUNK_BYTES) {
-          randomFillSync(mem.bytes, ptr + at, Math.min(RANDOM_CHUNK_BYTES, n - at));
-        }
+        fillRandom(mem.bytes, ptr, n);
         return Errno.SUCCESS;
       },
 
