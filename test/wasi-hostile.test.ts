@@ -3,6 +3,7 @@ import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
 import { GuestExit } from '../src/host/outcome.js';
 import { DeadlineExceeded, Errno, MemoryFilesystem, Preview1, type WasiOptions } from '../src/wasi/index.js';
+import { Symlink } from '../src/wasi/memfs.js';
 
 /**
  * Hostile WASI calls, one attack per test, run in-process on wasi-lambda's own layer: each
@@ -27,6 +28,8 @@ const SIGNATURES: Record<string, string> = {
   path_symlink: '(param i32 i32 i32 i32 i32) (result i32)',
   environ_get: '(param i32 i32) (result i32)',
   environ_sizes_get: '(param i32 i32) (result i32)',
+  fd_fdstat_get: '(param i32 i32) (result i32)',
+  path_create_directory: '(param i32 i32 i32) (result i32)',
 };
 
 const IMPORTS = Object.entries(SIGNATURES)
@@ -294,6 +297,146 @@ describe('hostile WASI calls on our own preview1 layer', () => {
     } finally {
       delete process.env.WASI_HOSTILE_SECRET;
     }
+  });
+
+  it('a 1 GiB path argument is ENAMETOOLONG before a byte of it is decoded', async () => {
+    const fs = new MemoryFilesystem();
+    const g = await guest('(call $path_create_directory (i32.const 3) (i32.const 0) (i32.const 0x40000000))', {
+      preopens: { '/tmp': fs.root },
+    });
+    const start = performance.now();
+    expect(g.go()).toBe(Errno.NAMETOOLONG);
+    expect(performance.now() - start).toBeLessThan(50);
+  });
+
+  it('stdio is not a terminal, so a guest does not colour its log', async () => {
+    const g = await guest('(call $fd_fdstat_get (i32.const 1) (i32.const 32))');
+    expect(g.go()).toBe(Errno.SUCCESS);
+    expect(new Uint8Array(g.memory.buffer)[32]).toBe(0); // FILETYPE_UNKNOWN, not CHARACTER_DEVICE
+  });
+
+  it('every preview1 import is total: garbage arguments get an errno, never a host exception', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 2 });
+    // A fresh guest per round: with its fds closed and renumbered by the round before, the
+    // calls would stop at EBADF.
+    const fresh = () => {
+      const fs = new MemoryFilesystem({ maxBytes: 2 ** 20, maxFiles: 64 });
+      fs.root.makeDirectory('d').makeFile('f').write(0, new Uint8Array(10));
+      fs.root.makeDirectory('e');
+      fs.root.link('s', new Symlink(fs, 'd/f'));
+      const wasi = new Preview1({
+        args: ['a'],
+        env: { K: 'V' },
+        output: () => {},
+        preopens: { '/tmp': fs.root },
+        deadline: () => Date.now(),
+      });
+      wasi.bind(memory);
+      // fd 4: the file d/f (its path is at 8, see below), so file calls have a file.
+      writePaths();
+      const open = wasi.imports.path_open as (...args: unknown[]) => number;
+      expect(open(3, 0, 8, 3, 0, -1n, -1n, 0, 65_532)).toBe(Errno.SUCCESS);
+      return wasi;
+    };
+    // mulberry32: a seeded PRNG whose low bits are as random as its high ones.
+    let seed = 42;
+    const next = () => {
+      seed = (seed + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return (t ^ (t >>> 14)) >>> 0;
+    };
+    const bytes = new Uint8Array(memory.buffer);
+    const edges = [0xffffffff, -1, 65_535, 65_536, 0x80000000, 0];
+    // Mostly plausible values (small fds and flags, in-memory pointers and lengths) so the
+    // calls get past their first check, with edge cases, 64-bit values and missing ones.
+    const value = (): unknown => {
+      const r = next() % 20;
+      if (r === 0) return BigInt.asIntN(64, (BigInt(next()) << 32n) | BigInt(next()));
+      if (r === 1) return next() | 0;
+      if (r === 2) return undefined;
+      if (r === 3) return edges[next() % edges.length];
+      if (r < 10) return next() % 6;
+      if (r < 14) return next() % 64;
+      return next() % 65_536;
+    };
+    const paths = ['d', 'd/f', '.', '..', 'd/../d/f', 'x', 'd/'];
+    const writePaths = () =>
+      paths.forEach((p, i) => {
+        bytes.set(Buffer.from(p), i * 8);
+      });
+    writePaths();
+    const names = Object.keys(fresh().imports);
+    expect(names).toHaveLength(46);
+    const outcomes = new Set<string>();
+    for (let round = 0; round < 600; round++) {
+      // Random memory, or zeros (empty iovecs, clock subscriptions due now), with a few
+      // real paths at small addresses.
+      if (round % 4 === 0) bytes.fill(0);
+      else for (let i = 0; i < bytes.length; i++) bytes[i] = next() & 0xff;
+      writePaths();
+      const wasi = fresh();
+      for (const name of names) {
+        const fn = wasi.imports[name] as (...args: unknown[]) => unknown;
+        const args = Array.from({ length: 9 }, value);
+        try {
+          const result = fn(...args);
+          expect(typeof result, name).toBe('number');
+          expect(result as number, name).toBeLessThanOrEqual(76);
+          outcomes.add(`${name}:${result}`);
+        } catch (err) {
+          if (name === 'proc_exit') expect(err).toBeInstanceOf(GuestExit);
+          else expect(err, name).toBeInstanceOf(DeadlineExceeded);
+        }
+      }
+    }
+    // The calls got past their argument checks: all but the ones that cannot succeed
+    // (sockets, signals, exit) and the path calls (below) succeeded at least once.
+    const never = ['proc_exit', 'proc_raise', 'sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown'];
+    const pathCalls = names.filter((n) => n.startsWith('path_'));
+    const missing = names.filter((n) => !outcomes.has(`${n}:0`) && !never.includes(n) && !pathCalls.includes(n));
+    expect(missing).toEqual([]);
+
+    // Path calls with real paths (random components, up to 400 bytes) on fd 3, the
+    // descriptor of a directory holding d/f, and random other arguments.
+    const parts = ['d', 'f', 'd/f', '..', '.', '', 'e', 's', 'x', 'y/', 'l'.repeat(300)];
+    const randomPath = () => Array.from({ length: 1 + (next() % 3) }, () => parts[next() % parts.length]).join('/');
+    for (let round = 0; round < 3000; round++) {
+      const wasi = fresh();
+      const name = pathCalls[next() % pathCalls.length] as string;
+      const path = randomPath();
+      const encoded = Buffer.from(path);
+      const second = Buffer.from(randomPath());
+      bytes.set(encoded, 1024);
+      bytes.set(second, 2048);
+      const fn = wasi.imports[name] as (...args: unknown[]) => unknown;
+      const args = Array.from({ length: 9 }, () => next() % 4);
+      // fd 3 and the path (at 1024 and 2048) where each call takes them.
+      const layout: Record<string, number[]> = {
+        path_create_directory: [3, 1024, encoded.length],
+        path_filestat_get: [3, args[1] as number, 1024, encoded.length, 4096],
+        path_filestat_set_times: [
+          3,
+          args[1] as number,
+          1024,
+          encoded.length,
+          0n as never,
+          0n as never,
+          args[6] as number,
+        ],
+        path_link: [3, args[1] as number, 1024, encoded.length, 3, 2048, second.length],
+        path_open: [3, args[1] as number, 1024, encoded.length, next() % 16, -1n as never, -1n as never, 0, 4096],
+        path_readlink: [3, 1024, encoded.length, 4096, next() % 64, 8192],
+        path_remove_directory: [3, 1024, encoded.length],
+        path_rename: [3, 1024, encoded.length, 3, 2048, second.length],
+        path_symlink: [1024, encoded.length, 3, 2048, second.length],
+        path_unlink_file: [3, 1024, encoded.length],
+      };
+      const result = fn(...(layout[name] ?? args));
+      expect(typeof result, `${name}(${path}, ${second})`).toBe('number');
+      outcomes.add(`${name}:${result}`);
+    }
+    expect(pathCalls.filter((n) => !outcomes.has(`${n}:0`))).toEqual([]);
   });
 
   it('proc_exit unwinds with GuestExit and the status', async () => {

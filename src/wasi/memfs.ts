@@ -2,7 +2,7 @@ import { ClockId, clockNow } from './clock.js';
 import { Errno, WasiError } from './errno.js';
 
 /** `filetype` values this filesystem has. */
-export const FileType = { UNKNOWN: 0, CHARACTER_DEVICE: 2, DIRECTORY: 3, REGULAR_FILE: 4, SYMBOLIC_LINK: 7 } as const;
+export const FileType = { UNKNOWN: 0, DIRECTORY: 3, REGULAR_FILE: 4, SYMBOLIC_LINK: 7 } as const;
 
 /** How much one filesystem may hold. */
 export interface FilesystemLimits {
@@ -49,9 +49,14 @@ export class MemoryFilesystem {
     return this.#inodes;
   }
 
-  /** @internal Charges or refunds `delta` bytes; over the quota is `ENOSPC`. */
-  chargeBytes(delta: number): void {
+  /** @internal Throws `ENOSPC` unless `delta` more bytes fit the quota. */
+  checkRoom(delta: number): void {
     if (delta > 0 && this.#bytes + delta > this.limits.maxBytes) throw new WasiError(Errno.NOSPC);
+  }
+
+  /** @internal Charges or refunds `delta` bytes (checked first with {@link checkRoom}). */
+  chargeBytes(delta: number): void {
+    this.checkRoom(delta);
     this.#bytes += delta;
   }
 
@@ -129,8 +134,11 @@ export class File extends InodeBase {
       // exactly, so a full quota is reachable and the host holds no more than it allows.
       const room = this.fs.limits.maxBytes - this.fs.usedBytes + this.#data.length;
       const capacity = Math.max(size, Math.min(this.#data.length * 2, room));
-      this.fs.chargeBytes(capacity - this.#data.length);
+      // Allocate before charging: if the engine refuses the allocation (RangeError, the
+      // guest's ENOMEM), the quota must not count bytes that were never held.
+      this.fs.checkRoom(capacity - this.#data.length);
       const data = new Uint8Array(capacity);
+      this.fs.chargeBytes(capacity - this.#data.length);
       data.set(this.#data.subarray(0, this.#size));
       this.#data = data;
     } else if (size < this.#size) {

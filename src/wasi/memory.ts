@@ -1,4 +1,5 @@
 import { Errno, WasiError } from './errno.js';
+import { MAX_PATH_BYTES } from './limits.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -85,9 +86,16 @@ export class GuestMemory {
     this.#view.setBigUint64(ptr, typeof value === 'bigint' ? value : BigInt(value), true);
   }
 
-  /** A UTF-8 string argument (paths); invalid UTF-8 is `EILSEQ`. */
+  /**
+   * A UTF-8 path argument. Longer than {@link MAX_PATH_BYTES} is `ENAMETOOLONG` before a
+   * byte is decoded (a guest passing a 1 GiB "path" gets no 1 GiB string); invalid UTF-8 is
+   * `EILSEQ`.
+   */
   string(ptr: number, len: number): string {
-    const bytes = this.slice(ptr, len);
+    if (len > MAX_PATH_BYTES) throw new WasiError(Errno.NAMETOOLONG);
+    let bytes = this.slice(ptr, len);
+    // TextDecoder refuses views of shared memory; a path is small enough to copy.
+    if (bytes.buffer instanceof SharedArrayBuffer) bytes = bytes.slice();
     try {
       return decoder.decode(bytes);
     } catch {

@@ -351,11 +351,10 @@ export class Preview1 {
         const delta = s64(offset);
         const w = u32(whence);
         const d = fds.get(u32(fd));
-        const needed = w === WHENCE.CUR && delta === 0n ? Rights.FD_TELL : Rights.FD_SEEK;
-        if ((d.rightsBase & needed) !== needed && (d.rightsBase & Rights.FD_SEEK) === 0) {
-          throw new WasiError(d.kind === 'directory' ? Errno.BADF : Errno.NOTCAPABLE);
-        }
         if (d.kind === 'directory') throw new WasiError(Errno.BADF);
+        // Asking where we are (CUR + 0) is a tell: FD_TELL suffices, as FD_SEEK does.
+        const tell = w === WHENCE.CUR && delta === 0n && (d.rightsBase & Rights.FD_TELL) !== 0;
+        if (!tell && (d.rightsBase & Rights.FD_SEEK) === 0) throw new WasiError(Errno.NOTCAPABLE);
         if (d.kind !== 'file') throw new WasiError(Errno.SPIPE);
         let base: bigint;
         if (w === WHENCE.SET) base = 0n;
@@ -732,8 +731,8 @@ export class Preview1 {
     mem.check(ptr, FILESTAT_BYTES);
     mem.bytes.fill(0, ptr, ptr + FILESTAT_BYTES);
     if (node === undefined) {
-      // stdio: a character device with nothing else to say.
-      mem.setU8(ptr + 16, FileType.CHARACTER_DEVICE);
+      // stdio: a stream with nothing else to say (see filetypeOf).
+      mem.setU8(ptr + 16, FileType.UNKNOWN);
       mem.setU64(ptr + 24, 1n);
       return;
     }
@@ -825,7 +824,9 @@ export class Preview1 {
       }
     }
     if (!fdReady && earliest > 0) sleepMs(earliest, this.#deadline);
-    const elapsedMs = Number(clockNow(ClockId.MONOTONIC) - nowMono) / 1e6;
+    // After a sleep the earliest clock is due even if the wait's clock and ours disagree by
+    // a microsecond: a poll that slept always reports at least one event.
+    const elapsedMs = Math.max(Number(clockNow(ClockId.MONOTONIC) - nowMono) / 1e6, fdReady ? 0 : earliest);
     let events = 0;
     const out = (i: number, type: number, error: number, nbytes: number, flags: number): void => {
       const ev = outPtr + events * EVENT_BYTES;
@@ -876,7 +877,11 @@ function filetypeOf(d: Descriptor): number {
     case 'directory':
       return FileType.DIRECTORY;
     default:
-      return FileType.CHARACTER_DEVICE;
+      // Not CHARACTER_DEVICE: to wasi-libc (and Rust's IsTerminal) a character device
+      // without seek rights is a terminal, and a guest that thinks it writes to one colours
+      // its output — escape codes in the log. Lambda's stdout is a pipe; preview1 has no
+      // type for that.
+      return FileType.UNKNOWN;
   }
 }
 
