@@ -15,7 +15,19 @@ const common = {
   },
 };
 
+// The guest's worker thread (src/host/guest-worker.ts), self-contained, beside every bundle
+// that starts one: hosts find it as `./guest-worker.mjs` relative to themselves.
+const workerBundles = ['dist', 'dist/lambda', 'dist/runtime'].map((dir) =>
+  build({
+    ...common,
+    entryPoints: ['src/host/guest-worker.ts'],
+    outfile: `${dir}/guest-worker.mjs`,
+    minify: dir !== 'dist',
+  }),
+);
+
 await Promise.all([
+  ...workerBundles,
   build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js', packages: 'external' }),
   build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', packages: 'external' }),
   // The host alone, self-contained: what the cross-architecture check loads on arm64.

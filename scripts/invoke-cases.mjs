@@ -1,4 +1,4 @@
-// Invokes each {wasm, event} read from stdin once with the host (both WASI backends) and
+// Invokes each {wasm, event} read from stdin once with the host (reused and fresh instances) and
 // prints the responses; run under each architecture by arm64-check.mjs.
 import { readFileSync } from 'node:fs';
 import { WasmHost } from '../dist/host.mjs';
@@ -18,9 +18,9 @@ const hosts = new Map();
 const results = [];
 for (const { wasm, event } of cases) {
   const outputs = [];
-  for (const wasi of ['wasmer', 'node']) {
-    const key = `${wasm}:${wasi}`;
-    if (!hosts.has(key)) hosts.set(key, await WasmHost.fromFile(wasm, { wasi, logSink: () => {} }));
+  for (const instanceMode of ['reuse', 'fresh']) {
+    const key = `${wasm}:${instanceMode}`;
+    if (!hosts.has(key)) hosts.set(key, await WasmHost.fromFile(wasm, { instanceMode, logSink: () => {} }));
     const outcome = hosts.get(key).invoke(readFileSync(event), context);
     outputs.push(
       outcome.status === 'ok' ? Buffer.from(outcome.response).toString('base64') : JSON.stringify(outcome.error),

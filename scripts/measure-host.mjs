@@ -1,9 +1,10 @@
 // In-process cost of the host for one handler: compile + instantiate (median of 30 loads) and
-// warm invocations (median and p99 of 10,000 after 2,000 warm-up), for the core module on both
-// WASI backends and for the component. Run after `npm run build` and `wasi-lambda build --component`:
+// warm invocations (median and p99 of 10,000 after 2,000 warm-up), for the core module inline
+// (reused and fresh instances), on a worker thread (the default isolation), and for the
+// component. Run after `npm run build` and `wasi-lambda build --component`:
 //   node scripts/measure-host.mjs [handler] [event-json]
 import { readFileSync } from 'node:fs';
-import { ComponentHost, WasmHost } from '../dist/index.js';
+import { ComponentHost, loadHost, WasmHost } from '../dist/index.js';
 
 const handler = process.argv[2] ?? 'hello';
 const event = new TextEncoder().encode(process.argv[3] ?? '{"name":"Ada"}');
@@ -22,11 +23,24 @@ const context = () => ({
 });
 const quantile = (samples, q) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length * q)];
 
+const devNull = (await import('node:fs')).openSync('/dev/null', 'w');
+const workers = [];
 const variants = {
-  'core, @wasmer/wasi': () => WasmHost.create(new Uint8Array(bytes), { ...quiet, wasi: 'wasmer' }),
-  'core, node:wasi': () => WasmHost.create(new Uint8Array(bytes), { ...quiet, wasi: 'node' }),
+  'core, inline': () => WasmHost.create(new Uint8Array(bytes), quiet),
+  'core, inline, fresh': () => WasmHost.create(new Uint8Array(bytes), { ...quiet, instanceMode: 'fresh' }),
+  'core, worker': async () => {
+    const host = await loadHost({
+      guest: { kind: 'core', path: `${target}/${handler}.wasm` },
+      options: {},
+      isolation: 'worker',
+      logFd: devNull,
+    });
+    workers.push(host);
+    return host;
+  },
   component: () => ComponentHost.fromDir(`${target}/component/${handler}`, quiet),
 };
+const calls = process.argv[4] === undefined ? 10_000 : Number(process.argv[4]);
 for (const [name, load] of Object.entries(variants)) {
   const started = performance.now();
   await load();
@@ -38,15 +52,16 @@ for (const [name, load] of Object.entries(variants)) {
     loads.push(performance.now() - t);
   }
   const host = await load();
-  for (let i = 0; i < 2000; i++) host.invoke(event, context());
-  const calls = [];
-  for (let i = 0; i < 10_000; i++) {
+  for (let i = 0; i < 2000; i++) await host.invoke(event, context());
+  const samples = [];
+  for (let i = 0; i < calls; i++) {
     const t = performance.now();
-    host.invoke(event, context());
-    calls.push(performance.now() - t);
+    await host.invoke(event, context());
+    samples.push(performance.now() - t);
   }
+  while (workers.length > 0) await workers.pop().close();
   process.stdout.write(
     `${name.padEnd(20)} first load ${first.toFixed(1)} ms, load ${quantile(loads, 0.5).toFixed(2)} ms, ` +
-      `warm call p50 ${(quantile(calls, 0.5) * 1000).toFixed(1)} µs p99 ${(quantile(calls, 0.99) * 1000).toFixed(1)} µs\n`,
+      `warm call p50 ${(quantile(samples, 0.5) * 1000).toFixed(1)} µs p99 ${(quantile(samples, 0.99) * 1000).toFixed(1)} µs\n`,
   );
 }

@@ -24,13 +24,24 @@ export { componentize } from './component/componentize.js';
 export { Emulator, type EmulatorOptions } from './emulator/emulator.js';
 export { FUNCTION_DEFAULTS, type FunctionConfig, type FunctionKind } from './emulator/function-config.js';
 export { type ErrorCode, WasiLambdaError } from './errors.js';
-export { fromNodeContext, type InvokeContext, type NodeLambdaContext } from './host/context.js';
-export { guestMemoryPages } from './host/memory-limit.js';
-export type { FunctionHost } from './host/outcome.js';
-export type { WasiKind } from './host/wasi/index.js';
 export {
+  type FunctionIdentity,
+  fromNodeContext,
+  functionIdentity,
+  type InvokeContext,
+  invokeContext,
+  type NodeLambdaContext,
+  type RequestFacts,
+} from './host/context.js';
+export type { FunctionHost } from './host/function-host.js';
+export { IsolatedHost } from './host/isolated-host.js';
+export { type GuestSource, type HostConfig, type Isolation, loadHost } from './host/load-host.js';
+export { guestMemoryPages } from './host/memory-limit.js';
+export {
+  type InstanceMode,
   type InvokeOutcome,
   type LambdaErrorBody,
+  type TmpGrant,
   WasmHost,
   type WasmHostOptions,
 } from './host/wasm-host.js';

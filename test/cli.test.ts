@@ -58,6 +58,39 @@ describe('wasi-lambda invoke (the built CLI, as a child process)', () => {
     expect(JSON.parse(stdout)).toEqual({ errorType: 'OutOfStock', errorMessage: 'sku A1' });
   });
 
+  it('stops a guest that never returns at -t, with Lambda timeout error, and logs what it wrote first', async () => {
+    const started = Date.now();
+    const { code, stdout, stderr } = await cli(
+      ['invoke', '--handler', handlerPath('faults'), '--event', '-', '-t', '1'],
+      '{"action":"log-then-spin","lines":3}',
+    );
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toEqual({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: expect.stringMatching(/^RequestId: \S+ Error: Task timed out after 1\.00 seconds$/),
+    });
+    const lines = stderr.split('\n');
+    const end = lines.findIndex((line) => line.startsWith('END RequestId:'));
+    expect(lines.slice(1, end).map((line) => line.split('\t').slice(2).join('\t'))).toEqual([
+      'INFO\tline 0',
+      'INFO\tline 1',
+      'INFO\tline 2',
+    ]);
+  });
+
+  it('passes event bytes from stdin untouched, valid UTF-8 or not', async () => {
+    // "caf\xe9": Latin-1, not UTF-8. The guest, not the CLI, decides what that means.
+    const input = Buffer.from('{"action":"echo","payload":"caf\xe9"}', 'latin1');
+    const { code, stdout } = await run(
+      process.execPath,
+      ['dist/cli.js', 'invoke', '--handler', handlerPath('faults'), '--event', '-'],
+      { input },
+    );
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ errorType: 'Runtime.UnmarshalError' });
+  });
+
   it('names the problem and exits 2 for an unknown handler or a missing event file', async () => {
     const unknown = await cli(['invoke', '--handler', 'nope', '--no-install']);
     expect(unknown.code).toBe(2);

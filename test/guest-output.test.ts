@@ -72,3 +72,18 @@ describe('GuestOutput', () => {
     expect(lines).toEqual([['stdout', 'abc']]);
   });
 });
+
+describe('GuestOutput bounds', () => {
+  it('holds at most one line per stream and copies each byte once, however the guest slices its writes', () => {
+    const { lines, write, output } = collector();
+    // 8 MiB with no newline, written one byte at a time: quadratic buffering or one object per
+    // write would take minutes or gigabytes; the bounded buffer takes well under a second.
+    const one = new Uint8Array([0x61]);
+    const started = performance.now();
+    for (let i = 0; i < 8 * 2 ** 20; i++) write('stdout', one);
+    output.flush();
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(lines).toHaveLength((8 * 2 ** 20) / MAX_LINE_BYTES);
+    expect(lines.every(([, line]) => line.length === MAX_LINE_BYTES)).toBe(true);
+  });
+});

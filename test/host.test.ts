@@ -1,18 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../src/component/component-host.js';
-import type { FunctionHost } from '../src/host/outcome.js';
+import type { FunctionHost } from '../src/host/function-host.js';
+import type { InvokeOutcome } from '../src/host/outcome.js';
 import { WasmHost, type WasmHostOptions } from '../src/host/wasm-host.js';
 import type { LogFormat } from '../src/logging/log-format.js';
 import { componentDir, decode, encode, handlerPath, testContext } from './support/handlers.js';
 
 /** The ways a handler runs; the same suite must pass on each. */
-const BACKENDS = ['core (@wasmer/wasi)', 'core (node:wasi)', 'component (jco)'] as const;
+const BACKENDS = ['core', 'component (jco)'] as const;
 type Backend = (typeof BACKENDS)[number];
 
-function load(name: string, backend: Backend, options: WasmHostOptions): Promise<FunctionHost> {
+/** The inline hosts answer synchronously; these tests use them directly. */
+type SyncHost = Omit<FunctionHost, 'invoke'> & {
+  invoke(event: Uint8Array, ctx: ReturnType<typeof testContext>): InvokeOutcome;
+};
+
+function load(name: string, backend: Backend, options: WasmHostOptions): Promise<SyncHost> {
   if (backend === 'component (jco)') return ComponentHost.fromDir(componentDir(name), options);
-  return WasmHost.fromFile(handlerPath(name), { ...options, wasi: backend === 'core (node:wasi)' ? 'node' : 'wasmer' });
+  return WasmHost.fromFile(handlerPath(name), options);
 }
 
 const TEXT_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\t([^\t]+)\t(INFO|ERROR)\t(.*)\n$/;
@@ -27,7 +33,7 @@ async function host(
   return { host: instance, lines };
 }
 
-function json(outcome: ReturnType<FunctionHost['invoke']>): unknown {
+function json(outcome: InvokeOutcome): unknown {
   if (outcome.status !== 'ok') throw new Error(`expected success, got ${JSON.stringify(outcome)}`);
   return JSON.parse(decode(outcome.response));
 }
@@ -70,7 +76,7 @@ describe.each(BACKENDS)('a handler run by %s', (backend) => {
   });
 
   describe('failures become Lambda error bodies and the host survives', () => {
-    let h: FunctionHost;
+    let h: SyncHost;
     let lines: string[];
     beforeEach(async () => {
       ({ host: h, lines } = await host('faults', backend));
@@ -218,7 +224,7 @@ describe.each(BACKENDS)('a handler run by %s', (backend) => {
   });
 });
 
-describe.each(['core (@wasmer/wasi)', 'component (jco)'] as const)('the guest memory cap (%s)', (backend) => {
+describe.each(BACKENDS)('the guest memory cap (%s)', (backend) => {
   it('lets the guest use its share and stops it at the cap with Runtime.OutOfMemory', async () => {
     const { guestMemoryPages } = await import('../src/host/memory-limit.js');
     const pages = guestMemoryPages(128);
@@ -243,7 +249,7 @@ describe.each(['core (@wasmer/wasi)', 'component (jco)'] as const)('the guest me
 
 describe('where the component backend differs, by the component model’s own rules', () => {
   it('an exit status is only success or failure: wasi:cli/exit carries no code', async () => {
-    const core = await load('faults', 'core (@wasmer/wasi)', { logSink: () => {} });
+    const core = await load('faults', 'core', { logSink: () => {} });
     const component = await load('faults', 'component (jco)', { logSink: () => {} });
     const event = encode('{"action":"exit","code":3}');
     const ctx = testContext();
@@ -254,24 +260,23 @@ describe('where the component backend differs, by the component model’s own ru
   });
 });
 
-describe('fresh instance mode', () => {
-  it('gives every invocation the state right after initialisation, cheaply', async () => {
-    const fresh = await WasmHost.fromFile(handlerPath('faults'), { instanceMode: 'fresh', logSink: () => {} });
-    const reuse = await WasmHost.fromFile(handlerPath('faults'), { logSink: () => {} });
+describe.each(BACKENDS)('fresh instance mode (%s)', (backend) => {
+  it('gives every invocation a new instance: globals start over, reuse keeps them', async () => {
+    const fresh = await load('faults', backend, { instanceMode: 'fresh', logSink: () => {} });
+    const reuse = await load('faults', backend, { logSink: () => {} });
     const counter = encode('{"action":"counter"}');
     for (let i = 1; i <= 3; i++) {
       expect(json(fresh.invoke(counter, testContext()))).toEqual({ count: 1 });
       expect(json(reuse.invoke(counter, testContext()))).toEqual({ count: i });
     }
-    // Restored, not re-instantiated.
-    expect(fresh.instanceCount).toBe(1);
+    expect(reuse.instanceCount).toBe(1);
+    expect(fresh.instanceCount).toBeGreaterThanOrEqual(3);
   });
 
-  it('replaces the instance when the guest grew its memory, and stays correct', async () => {
-    const fresh = await WasmHost.fromFile(handlerPath('faults'), { instanceMode: 'fresh', logSink: () => {} });
+  it('stays correct when an invocation grew its memory', async () => {
+    const fresh = await load('faults', backend, { instanceMode: 'fresh', logSink: () => {} });
     expect(json(fresh.invoke(encode('{"action":"grow","mb":8}'), testContext()))).toEqual({ held: 8 });
     expect(json(fresh.invoke(encode('{"action":"counter"}'), testContext()))).toEqual({ count: 1 });
-    expect(fresh.instanceCount).toBe(2);
     for (let i = 0; i < 20; i++)
       expect(json(fresh.invoke(encode('{"action":"grow","mb":4}'), testContext()))).toEqual({ held: 4 });
   });
@@ -285,18 +290,32 @@ describe('a writable /tmp only when granted', () => {
     }
   });
 
-  it('is the granted host directory with node:wasi, and private memory with @wasmer/wasi', async () => {
-    const { mkdtempSync, existsSync, readFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = mkdtempSync(join(tmpdir(), 'wasi-lambda-tmp-'));
-    const node = await load('faults', 'core (node:wasi)', { tmpDir: dir, logSink: () => {} });
-    expect(json(node.invoke(encode('{"action":"tmp"}'), testContext()))).toEqual({ tmp: 'scratch' });
-    expect(readFileSync(join(dir, 'wasi-lambda-probe.txt'), 'utf8')).toBe('scratch');
+  it('lives in memory: the guest writes and reads it, the host disk never sees it', async () => {
+    const { existsSync } = await import('node:fs');
+    const h = await load('faults', 'core', { tmp: { maxBytes: 2 ** 20 }, logSink: () => {} });
+    expect(json(h.invoke(encode('{"action":"tmp"}'), testContext()))).toEqual({ tmp: 'scratch' });
+    expect(existsSync('/tmp/wasi-lambda-probe.txt')).toBe(false);
+    // A reused instance keeps its /tmp across invocations, as Lambda keeps /tmp.
+    expect(json(h.invoke(encode('{"action":"tmp-read"}'), testContext()))).toEqual({ tmp: 'scratch' });
+  });
 
-    const other = mkdtempSync(join(tmpdir(), 'wasi-lambda-tmp-'));
-    const wasmer = await load('faults', 'core (@wasmer/wasi)', { tmpDir: other, logSink: () => {} });
-    expect(json(wasmer.invoke(encode('{"action":"tmp"}'), testContext()))).toEqual({ tmp: 'scratch' });
-    expect(existsSync(join(other, 'wasi-lambda-probe.txt'))).toBe(false);
+  it('is new for every invocation in fresh mode', async () => {
+    const h = await load('faults', 'core', { tmp: { maxBytes: 2 ** 20 }, instanceMode: 'fresh', logSink: () => {} });
+    expect(json(h.invoke(encode('{"action":"tmp"}'), testContext()))).toEqual({ tmp: 'scratch' });
+    expect(json(h.invoke(encode('{"action":"tmp-read"}'), testContext()))).toEqual({ tmp: null });
+  });
+
+  it('holds at most its quota: the write past it fails inside the guest, which carries on', async () => {
+    const h = await load('faults', 'core', { tmp: { maxBytes: 4 * 2 ** 20 }, logSink: () => {} });
+    const filled = json(h.invoke(encode('{"action":"tmp-fill","mb":64}'), testContext())) as Record<string, unknown>;
+    expect(filled.written).toBe(4);
+    expect(filled.error).toBe('no storage space'); // ENOSPC, as a full tmpfs answers
+    expect(json(h.invoke(encode('{"action":"counter"}'), testContext()))).toEqual({ count: 1 });
+  });
+
+  it('is refused, typed, by the component backend, which has no filesystem', async () => {
+    await expect(load('faults', 'component (jco)', { tmp: { maxBytes: 2 ** 20 } })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+    });
   });
 });

@@ -10,13 +10,13 @@ const BUNDLE = resolve('dist/lambda/handler.mjs');
  * (environment first, then `import`), calls `handler(event, context)` once and reports the
  * result or the thrown error on stderr; the guest's logs stay on stdout, as in Lambda.
  */
-async function invokeBundle(env: Record<string, string>, event: unknown) {
+async function invokeBundle(env: Record<string, string>, event: unknown, remainingMs = 3000) {
   const script = `
     const context = {
       awsRequestId: 'a1b2c3d4-0000-4000-8000-000000000001', functionName: 'quotes', functionVersion: '$LATEST',
       invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:quotes', memoryLimitInMB: '256',
       logGroupName: '/aws/lambda/quotes', logStreamName: '2026/11/22/[$LATEST]abc',
-      getRemainingTimeInMillis: () => 3000,
+      getRemainingTimeInMillis: () => ${remainingMs},
     };
     try {
       const { handler } = await import(${JSON.stringify(BUNDLE)});
@@ -92,6 +92,29 @@ describe('the Lambda entry bundle (managed Node.js runtime)', () => {
     );
     expect(outcome.error).toMatchObject({ code: 'INVALID_CONFIG' });
     expect(outcome.error?.message).toMatch(/AWS credentials are never passed to a wasm guest/);
+  });
+
+  it('stops a guest that never returns at the deadline; every line it wrote first is logged', async () => {
+    const started = Date.now();
+    const { logs, outcome } = await invokeBundle(
+      { WASI_LAMBDA_MODULE: handlerPath('faults') },
+      { action: 'log-then-spin', lines: 500 },
+      1000,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(outcome.error).toMatchObject({
+      name: 'Sandbox.Timedout',
+      message: 'RequestId: a1b2c3d4-0000-4000-8000-000000000001 Error: Task timed out after 1.00 seconds',
+    });
+    const lines = logs.trimEnd().split('\n');
+    expect(lines).toHaveLength(500);
+    expect(lines.at(-1)).toMatch(/\tINFO\tline 499$/);
+  });
+
+  it('refuses the removed WASI_LAMBDA_WASI setting with a message saying what to do', async () => {
+    const { outcome } = await invokeBundle({ WASI_LAMBDA_MODULE: handlerPath('hello'), WASI_LAMBDA_WASI: 'node' }, {});
+    expect(outcome.error).toMatchObject({ code: 'INVALID_CONFIG' });
+    expect(outcome.error?.message).toMatch(/remove the variable/);
   });
 
   it('fails init naming the path when the module is missing', async () => {

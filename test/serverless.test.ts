@@ -85,7 +85,12 @@ describe('serverless package (osls), offline, without AWS credentials', () => {
       Architectures: ['arm64'],
       Environment: { Variables: { AWS_LAMBDA_EXEC_WRAPPER: '/var/task/wrapper', WASI_LAMBDA_ENV: 'STAGE' } },
     });
-    expect(zipEntries('build/lambda/hello-raw.zip')).toEqual(['wrapper', 'runtime.mjs', 'handler.wasm']);
+    expect(zipEntries('build/lambda/hello-raw.zip')).toEqual([
+      'wrapper',
+      'runtime.mjs',
+      'guest-worker.mjs',
+      'handler.wasm',
+    ]);
     const modes = execFileSync('unzip', ['-Z', 'build/lambda/hello-raw.zip'], { encoding: 'utf8' });
     expect(modes).toMatch(/-rwxr-xr-x .* wrapper\n/);
   });
@@ -113,9 +118,10 @@ describe('serverless package (osls), offline, without AWS credentials', () => {
     );
   });
 
-  it('packages exactly the bundle, the .wasm and the module marker; exactly bootstrap for native', () => {
+  it('packages exactly the bundle, its guest worker, the .wasm and the module marker; exactly bootstrap for native', () => {
     expect(zipEntries('build/lambda/hello.zip')).toEqual([
       'build/lambda/hello/handler.js',
+      'build/lambda/hello/guest-worker.mjs',
       'build/lambda/hello/handler.wasm',
       'build/lambda/hello/package.json',
     ]);

@@ -44,7 +44,7 @@ function distFile(file: string): string {
 
 /**
  * Builds every handler and writes one deployment package per function, individually:
- * for the Node.js runtime the entry bundle and the `.wasm` (the same zip serves x86_64 and
+ * for the Node.js runtime the entry bundle, the guest's worker bundle and the `.wasm` (the same zip serves x86_64 and
  * arm64), for `provided.al2023` the native `bootstrap`. Nothing else goes in a zip.
  *
  * Node.js zips keep the files at `build/lambda/<handler>/` so the function handler
@@ -63,6 +63,8 @@ export async function packageLambdaFunctions(
   const out = join(project, PACKAGE_DIR);
   const bundle = readFileSync(distFile('lambda/handler.mjs'));
   const runtime = readFileSync(distFile('runtime/wasm-runtime.mjs'));
+  // The guest runs on a worker thread; its bundle sits beside the entry that starts it.
+  const worker = readFileSync(distFile('lambda/guest-worker.mjs'));
   const { handlers } = await buildHandlers(options);
   const node: Record<string, string> = {};
   const rawNode: Record<string, string> = {};
@@ -70,6 +72,7 @@ export async function packageLambdaFunctions(
     const dir = join(out, name);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'handler.js'), bundle);
+    writeFileSync(join(dir, 'guest-worker.mjs'), worker);
     writeFileSync(join(dir, 'package.json'), MODULE_PACKAGE_JSON);
     copyFileSync(wasm, join(dir, 'handler.wasm'));
     const prefix = relative(project, dir).split('\\').join('/');
@@ -78,6 +81,7 @@ export async function packageLambdaFunctions(
       archive,
       zip([
         { name: `${prefix}/handler.js`, data: bundle },
+        { name: `${prefix}/guest-worker.mjs`, data: worker },
         { name: `${prefix}/handler.wasm`, data: readFileSync(wasm) },
         { name: `${prefix}/package.json`, data: MODULE_PACKAGE_JSON },
       ]),
@@ -91,6 +95,7 @@ export async function packageLambdaFunctions(
       zip([
         { name: 'wrapper', data: RAW_WRAPPER, mode: 0o755 },
         { name: 'runtime.mjs', data: runtime },
+        { name: 'guest-worker.mjs', data: worker },
         { name: 'handler.wasm', data: readFileSync(wasm) },
       ]),
     );

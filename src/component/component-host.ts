@@ -4,9 +4,12 @@ import { pathToFileURL } from 'node:url';
 import { toError, WasiLambdaError } from '../errors.js';
 import { compileGuest } from '../host/compile.js';
 import type { InvokeContext } from '../host/context.js';
+import type { FunctionHost } from '../host/function-host.js';
 import { GuestLog } from '../host/guest-log.js';
-import { type FunctionHost, type InvokeOutcome, runtimeError } from '../host/outcome.js';
+import { MAX_RESPONSE_BYTES, responseTooLarge } from '../host/lambda-limits.js';
+import { type InvokeOutcome, runtimeError } from '../host/outcome.js';
 import type { WasmHostOptions } from '../host/wasm-host.js';
+import { fdSink } from '../logging/fd-sink.js';
 import { wasiP2Imports } from './wasi-p2.js';
 
 /** What jco's sync instantiation returns for the `lambda-handler` world. */
@@ -56,11 +59,17 @@ export class ComponentHost implements FunctionHost {
     this.#instantiate = instantiate;
     this.#cores = cores;
     this.#options = options;
-    this.#log = new GuestLog(options.logFormat ?? 'text', options.logSink ?? ((line) => process.stdout.write(line)));
+    this.#log = new GuestLog(options.logFormat ?? 'text', options.logSink ?? fdSink(1));
   }
 
   /** Loads `component.mjs` and compiles its core modules once (Lambda's init phase). */
   static async fromDir(dir: string, options: WasmHostOptions = {}): Promise<ComponentHost> {
+    if (options.tmp !== undefined) {
+      throw new WasiLambdaError(
+        'INVALID_CONFIG',
+        'the component backend grants no filesystem yet, so it cannot grant /tmp; run the core module (backend core) or remove the /tmp grant',
+      );
+    }
     let meta: ComponentMeta;
     try {
       meta = JSON.parse(readFileSync(join(dir, 'component.json'), 'utf8')) as ComponentMeta;
@@ -71,10 +80,19 @@ export class ComponentHost implements FunctionHost {
       );
     }
     const cores = new Map<string, WebAssembly.Module>();
+    let memories = 0;
     for (const file of meta.cores) {
-      // The first core module is the handler's own, which owns the linear memory.
-      const cap = file === `${meta.name}.core.wasm` ? options.maxMemoryPages : undefined;
-      cores.set(file, await compileGuest(readFileSync(join(dir, file)), cap));
+      // Every core module goes through the same load-time policy; the handler's own is the
+      // one that defines the linear memory, and a second memory would get a second share.
+      const module = await compileGuest(readFileSync(join(dir, file)), options.maxMemoryPages);
+      memories += WebAssembly.Module.exports(module).filter((e) => e.kind === 'memory').length;
+      cores.set(file, module);
+    }
+    if (memories > 1) {
+      throw new WasiLambdaError(
+        'MODULE_REFUSED',
+        `the component in ${dir} has ${memories} core modules with their own memory; a handler component has one (build it with \`wasi-lambda build --component\`)`,
+      );
     }
     const module = (await import(pathToFileURL(join(dir, 'component.mjs')).href)) as { instantiate: Instantiate };
     const host = new ComponentHost(module.instantiate, cores, options);
@@ -91,10 +109,20 @@ export class ComponentHost implements FunctionHost {
     try {
       const component = this.#ensureInstance();
       const response = component.handle(event, { ...ctx, deadlineMs: BigInt(Math.max(0, Math.trunc(ctx.deadlineMs))) });
+      // jco has already copied the response out; the limit still holds as Lambda's does.
+      if (response.byteLength > MAX_RESPONSE_BYTES) {
+        if (this.#options.instanceMode === 'fresh') this.#component = undefined;
+        return { status: 'error', kind: 'handler', error: responseTooLarge(response.byteLength) };
+      }
+      // `fresh`: the next invocation gets a new instance, WASI state included.
+      if (this.#options.instanceMode === 'fresh') this.#component = undefined;
       return { status: 'ok', response };
     } catch (thrown) {
       const error = handlerError(thrown);
-      if (error) return { status: 'error', kind: 'handler', error };
+      if (error) {
+        if (this.#options.instanceMode === 'fresh') this.#component = undefined;
+        return { status: 'error', kind: 'handler', error };
+      }
       // jco refuses to re-enter a trapped instance; the next call gets a fresh one.
       this.#component = undefined;
       return {

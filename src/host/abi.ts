@@ -9,11 +9,11 @@
  * `cabi_post_handle`. The offsets mirror `wasm-handlers/crates/wasi-lambda/src/wasm.rs`; the
  * component test (jco) checks both against the WIT world.
  */
-import { MAX_RESPONSE_BYTES } from '../emulator/limits.js';
 import { WasiLambdaError } from '../errors.js';
 import { exportedFunctionTypes } from './compile.js';
 import type { InvokeContext } from './context.js';
 import type { GuestMemory } from './guest-memory.js';
+import { MAX_RESPONSE_BYTES, responseTooLarge } from './lambda-limits.js';
 
 /** The core exports of a module built for the world. */
 export interface HandlerExports {
@@ -188,13 +188,7 @@ function liftResult(memory: GuestMemory, ret: number): HandleResult {
     const length = memory.u32(ret + 8, 'response');
     memory.check(ptr, length, 'response');
     // Checked before anything is copied: the guest decides the length, the host pays for the copy.
-    if (length > MAX_RESPONSE_BYTES) {
-      return {
-        ok: false,
-        errorType: 'Function.ResponseSizeTooLarge',
-        errorMessage: `Response payload size (${length} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
-      };
-    }
+    if (length > MAX_RESPONSE_BYTES) return { ok: false, ...responseTooLarge(length) };
     return { ok: true, body: memory.copyOut(ptr, length, 'response') };
   }
   if (tag === 1) {

@@ -15,9 +15,13 @@ const lenientDecoder = new TextDecoder('utf-8', { fatal: false });
  * loses output that was already written; only a trailing partial line waits for `flush`.
  * Lines are decoded as UTF-8 with replacement characters for invalid bytes: a log must not
  * fail because a guest wrote bytes that are not text.
+ *
+ * What it holds is bounded whatever the guest does: one partial line per stream, at most
+ * `MAX_LINE_BYTES`, in a buffer allocated once; each byte written is copied once, so the
+ * time is linear in what the guest writes, however it slices its writes.
  */
 export class GuestOutput {
-  readonly #pending: Record<GuestStream, Uint8Array[]> = { stdout: [], stderr: [] };
+  readonly #pending: Record<GuestStream, Uint8Array | undefined> = { stdout: undefined, stderr: undefined };
   readonly #pendingBytes: Record<GuestStream, number> = { stdout: 0, stderr: 0 };
   readonly #onLine: (stream: GuestStream, line: string) => void;
 
@@ -29,12 +33,18 @@ export class GuestOutput {
     let start = 0;
     while (start < bytes.byteLength) {
       const newline = bytes.indexOf(NEWLINE, start);
-      const room = MAX_LINE_BYTES - this.#pendingBytes[stream];
       const end = newline === -1 ? bytes.byteLength : newline;
+      const room = MAX_LINE_BYTES - this.#pendingBytes[stream];
       if (end - start >= room) {
         this.#append(stream, bytes.subarray(start, start + room));
         this.#emit(stream);
         start += room;
+        continue;
+      }
+      if (newline !== -1 && this.#pendingBytes[stream] === 0) {
+        // A whole line in one write: decoded straight from the guest's bytes, no copy.
+        this.#line(stream, bytes.subarray(start, end));
+        start = newline + 1;
         continue;
       }
       this.#append(stream, bytes.subarray(start, end));
@@ -53,28 +63,23 @@ export class GuestOutput {
 
   #append(stream: GuestStream, bytes: Uint8Array): void {
     if (bytes.byteLength === 0) return;
-    // Copy: the bytes are a view of guest memory, which the guest will overwrite.
-    this.#pending[stream].push(bytes.slice());
+    // Copied: the bytes are a view of guest memory, which the guest will overwrite.
+    this.#pending[stream] ??= new Uint8Array(MAX_LINE_BYTES);
+    this.#pending[stream].set(bytes, this.#pendingBytes[stream]);
     this.#pendingBytes[stream] += bytes.byteLength;
   }
 
   #emit(stream: GuestStream): void {
-    const parts = this.#pending[stream];
-    const joined = parts.length === 1 && parts[0] ? parts[0] : concat(parts, this.#pendingBytes[stream]);
-    this.#pending[stream] = [];
+    const length = this.#pendingBytes[stream];
     this.#pendingBytes[stream] = 0;
+    this.#line(stream, (this.#pending[stream] ?? EMPTY).subarray(0, length));
+  }
+
+  #line(stream: GuestStream, bytes: Uint8Array): void {
     // A CRLF-terminated line should not keep its CR.
-    const end = joined.at(-1) === 0x0d ? joined.byteLength - 1 : joined.byteLength;
-    this.#onLine(stream, lenientDecoder.decode(joined.subarray(0, end)));
+    const end = bytes.at(-1) === 0x0d ? bytes.byteLength - 1 : bytes.byteLength;
+    this.#onLine(stream, lenientDecoder.decode(bytes.subarray(0, end)));
   }
 }
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
+const EMPTY = new Uint8Array(0);

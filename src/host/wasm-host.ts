@@ -1,28 +1,40 @@
 import { readFile } from 'node:fs/promises';
 import { toError, WasiLambdaError } from '../errors.js';
+import { fdSink } from '../logging/fd-sink.js';
 import type { LogFormat } from '../logging/log-format.js';
-import { callHandle, checkContract, type HandlerExports, readPanicInfo } from './abi.js';
+import { MemoryFilesystem } from '../wasi/memfs.js';
+import { Preview1 } from '../wasi/preview1.js';
+import { DeadlineExceeded } from '../wasi/sleep.js';
+import { callHandle, checkContract, type HandlerExports } from './abi.js';
 import { compileGuest } from './compile.js';
 import type { InvokeContext } from './context.js';
+import type { FunctionHost } from './function-host.js';
 import { GuestLog } from './guest-log.js';
 import { GuestMemory } from './guest-memory.js';
-import type { GuestStream } from './guest-output.js';
-import { type FunctionHost, GuestExit, type InvokeOutcome, runtimeError } from './outcome.js';
+import { type InvokeOutcome, runtimeError } from './outcome.js';
+import { timeoutError } from './timeout.js';
 
 export type { InvokeOutcome, LambdaErrorBody } from './outcome.js';
 
-import { createWasiBackend, type WasiBackend, type WasiKind, type WasiSession } from './wasi/index.js';
+/** A writable, in-memory `/tmp` for the guest, with Lambda's ephemeral storage as its quota. */
+export interface TmpGrant {
+  /** Bytes of file contents at most; over it the guest's write fails with `ENOSPC`. */
+  maxBytes: number;
+  /** Files and directories at most. */
+  maxFiles?: number | undefined;
+}
 
 export interface WasmHostOptions {
-  /** WASI implementation; `wasmer` (default) has no host filesystem at all. */
-  wasi?: WasiKind;
   /** The guest's entire environment. Nothing from the host's leaks in. */
-  env?: Readonly<Record<string, string>>;
+  env?: Readonly<Record<string, string>> | undefined;
   /** `argv[0]` the guest sees; defaults to the function name. */
-  programName?: string;
-  logFormat?: LogFormat;
-  /** Where formatted log lines go: CloudWatch reads the process's stdout. */
-  logSink?: (line: string) => void;
+  programName?: string | undefined;
+  logFormat?: LogFormat | undefined;
+  /**
+   * Where formatted log lines go, synchronously: CloudWatch reads the process's stdout.
+   * Default: written to fd 1 before the guest's `fd_write` returns (see `fdSink`).
+   */
+  logSink?: ((line: string) => void) | undefined;
   /**
    * The most linear memory the guest may grow to, in 64 KiB pages; see `guestMemoryPages`
    * for the share of a function's memory size. Unset: the module's own limit.
@@ -30,33 +42,26 @@ export interface WasmHostOptions {
   maxMemoryPages?: number | undefined;
   /**
    * `reuse` (default) keeps one instance warm across invocations, as Lambda keeps an
-   * execution environment. `fresh` gives every invocation the guest's state as it was right
-   * after initialisation, by restoring a snapshot of the initialised linear memory (and
-   * re-instantiating only when the guest grew its memory).
+   * execution environment. `fresh` runs every invocation on a new instance: new memory,
+   * globals, tables and WASI state (descriptors, `/tmp`), initialised as at init.
    */
   instanceMode?: InstanceMode | undefined;
-  /** Grant a writable `/tmp` backed by this host directory (see `WasiGrant.tmp`). Default: none. */
-  tmpDir?: string | undefined;
+  /** Grant a writable in-memory `/tmp`. Default: none; the guest has no filesystem at all. */
+  tmp?: TmpGrant | undefined;
 }
 
 /** How guest state carries over between invocations. */
 export type InstanceMode = 'reuse' | 'fresh';
 
-const WASI_ERRNO_SUCCESS = 0;
-/** uvwasi answers an out-of-bounds pointer with EOVERFLOW; so does this host. */
-const WASI_ERRNO_OVERFLOW = 61;
-
 interface LiveInstance {
   exports: HandlerExports;
   memory: GuestMemory;
-  wasi: WasiSession;
-  /** `fresh` mode: linear memory right after initialisation. */
-  snapshot?: Uint8Array | undefined;
 }
 
 /**
- * Runs a handler module: compiled once, instantiated with WASI, invoked with the raw event
- * bytes and the Lambda context through linear memory.
+ * Runs a handler module on the calling thread: compiled once, instantiated with wasi-lambda's
+ * own WASI layer (`src/wasi/`: no host file, descriptor, signal or socket reachable), invoked
+ * with the raw event bytes and the Lambda context through linear memory.
  *
  * ```ts
  * const host = await WasmHost.fromFile('hello.wasm', { env: { STAGE: 'dev' } });
@@ -66,32 +71,25 @@ interface LiveInstance {
  */
 export class WasmHost implements FunctionHost {
   readonly #module: WebAssembly.Module;
-  readonly #backend: WasiBackend;
-  readonly #options: Required<
-    Omit<WasmHostOptions, 'wasi' | 'programName' | 'maxMemoryPages' | 'instanceMode' | 'tmpDir'>
-  > & {
-    tmpDir: string | undefined;
-    programName: string;
-    maxMemoryPages: number | undefined;
-    instanceMode: InstanceMode;
-  };
+  readonly #env: Readonly<Record<string, string>>;
+  readonly #args: readonly string[];
+  readonly #maxMemoryPages: number | undefined;
+  readonly #fresh: boolean;
+  readonly #tmp: TmpGrant | undefined;
   readonly #log: GuestLog;
   #instance: LiveInstance | undefined;
   #instances = 0;
+  /** The current invocation's deadline, which bounds every sleep the guest asks for. */
+  #deadline: number | undefined;
 
-  private constructor(module: WebAssembly.Module, backend: WasiBackend, options: WasmHostOptions) {
+  private constructor(module: WebAssembly.Module, options: WasmHostOptions) {
     this.#module = module;
-    this.#backend = backend;
-    this.#options = {
-      env: options.env ?? {},
-      programName: options.programName ?? 'handler',
-      logFormat: options.logFormat ?? 'text',
-      logSink: options.logSink ?? ((line) => process.stdout.write(line)),
-      maxMemoryPages: options.maxMemoryPages,
-      instanceMode: options.instanceMode ?? 'reuse',
-      tmpDir: options.tmpDir,
-    };
-    this.#log = new GuestLog(this.#options.logFormat, this.#options.logSink);
+    this.#env = options.env ?? {};
+    this.#args = [options.programName ?? 'handler'];
+    this.#maxMemoryPages = options.maxMemoryPages;
+    this.#fresh = options.instanceMode === 'fresh';
+    this.#tmp = options.tmp;
+    this.#log = new GuestLog(options.logFormat ?? 'text', options.logSink ?? fdSink(1));
   }
 
   /** Compiles `bytes` and prepares the first instance (Lambda's init phase). */
@@ -99,16 +97,10 @@ export class WasmHost implements FunctionHost {
     bytes: Uint8Array<ArrayBuffer> | WebAssembly.Module,
     options: WasmHostOptions = {},
   ): Promise<WasmHost> {
-    let module: WebAssembly.Module;
-    if (bytes instanceof WebAssembly.Module) {
-      module = bytes;
-    } else {
-      module = await compileGuest(bytes, options.maxMemoryPages);
-    }
+    const module = bytes instanceof WebAssembly.Module ? bytes : await compileGuest(bytes, options.maxMemoryPages);
     checkContract(module);
-    const backend = await createWasiBackend(options.wasi ?? 'wasmer');
-    const host = new WasmHost(module, backend, options);
-    host.#ensureInstance();
+    const host = new WasmHost(module, options);
+    host.prepare();
     return host;
   }
 
@@ -122,27 +114,34 @@ export class WasmHost implements FunctionHost {
     return WasmHost.create(bytes, options);
   }
 
-  /** Which WASI implementation this host uses. */
-  get wasi(): WasiKind {
-    return this.#backend.kind;
-  }
-
   /** How many instances were created so far: 1 plus one per replaced instance. */
   get instanceCount(): number {
     return this.#instances;
   }
 
   /**
+   * Makes sure an initialised instance is waiting for the next invocation, so that `fresh`
+   * mode can pay for instantiation between invocations rather than during one. A trap during
+   * initialisation is a `GUEST_INIT_FAILED` error.
+   */
+  prepare(): void {
+    this.#instance ??= this.#instantiate();
+  }
+
+  /**
    * Runs one invocation. Never throws for guest misbehaviour: a trap, `proc_exit` or ABI
-   * violation becomes a `runtime` error outcome and the instance is replaced.
+   * violation becomes a `runtime` error outcome and the instance is replaced; a sleep past
+   * the deadline is Lambda's timeout.
    */
   invoke(event: Uint8Array, ctx: InvokeContext): InvokeOutcome {
     this.#log.begin(ctx.requestId);
-    let live: LiveInstance | undefined;
+    this.#deadline = ctx.deadlineMs;
+    const started = Date.now();
     try {
-      live = this.#ensureInstance();
+      const live = this.#instance ?? this.#instantiate();
+      this.#instance = live;
       const result = callHandle(live.exports, live.memory, event, ctx);
-      if (live.snapshot) this.#restore(live);
+      if (this.#fresh) this.#instance = undefined;
       if (result.ok) return { status: 'ok', response: result.body };
       return {
         status: 'error',
@@ -150,101 +149,58 @@ export class WasmHost implements FunctionHost {
         error: { errorType: result.errorType, errorMessage: result.errorMessage },
       };
     } catch (err) {
+      this.#instance = undefined;
+      if (err instanceof DeadlineExceeded) {
+        return { status: 'error', kind: 'runtime', error: timeoutError(ctx.requestId, ctx.deadlineMs - started) };
+      }
       const error = runtimeError(err, {
         requestId: ctx.requestId,
         log: this.#log,
-        panic: live ? readPanicInfo(live.exports, live.memory) : undefined,
-        maxMemoryPages: this.#options.maxMemoryPages,
+        maxMemoryPages: this.#maxMemoryPages,
       });
-      this.#discardInstance();
       return { status: 'error', kind: 'runtime', error };
     } finally {
+      this.#deadline = undefined;
       this.#log.end();
     }
   }
 
-  #ensureInstance(): LiveInstance {
-    if (this.#instance) return this.#instance;
-    const wasi = this.#backend.session(this.#module, {
-      env: this.#options.env,
-      args: [this.#options.programName],
-      tmp: this.#options.tmpDir,
+  /** A new instance with new WASI state: nothing of an earlier instance is reachable from it. */
+  #instantiate(): LiveInstance {
+    const tmp = this.#tmp
+      ? new MemoryFilesystem({
+          maxBytes: this.#tmp.maxBytes,
+          ...(this.#tmp.maxFiles ? { maxFiles: this.#tmp.maxFiles } : {}),
+        })
+      : undefined;
+    const wasi = new Preview1({
+      args: this.#args,
+      env: this.#env,
+      output: (stream, bytes) => this.#log.write(stream, bytes),
+      preopens: tmp ? { '/tmp': tmp.root } : {},
+      deadline: () => this.#deadline,
     });
-    let memory: GuestMemory | undefined;
-    const imports: WebAssembly.ModuleImports = {
-      ...wasi.imports,
-      fd_write: (fd: number, iovs: number, iovsLen: number, nwritten: number): number => {
-        const stream: GuestStream | undefined = fd === 1 ? 'stdout' : fd === 2 ? 'stderr' : undefined;
-        const fallback = wasi.imports.fd_write;
-        if (stream === undefined || memory === undefined) {
-          return typeof fallback === 'function' ? (fallback(fd, iovs, iovsLen, nwritten) as number) : 8;
-        }
-        return this.#guestWrite(memory, stream, iovs, iovsLen, nwritten);
-      },
-      proc_exit: (code: number): never => {
-        throw new GuestExit(code >>> 0);
-      },
-    };
     let instance: WebAssembly.Instance;
     try {
-      instance = new WebAssembly.Instance(this.#module, { wasi_snapshot_preview1: imports });
+      instance = new WebAssembly.Instance(this.#module, { wasi_snapshot_preview1: wasi.imports });
     } catch (err) {
-      wasi.dispose();
       throw new WasiLambdaError('MODULE_INVALID', `cannot instantiate the module: ${toError(err).message}`, {
         cause: err,
       });
     }
     const exports = instance.exports as unknown as HandlerExports;
-    memory = new GuestMemory(exports.memory);
-    wasi.start(instance);
-    const snapshot =
-      this.#options.instanceMode === 'fresh' ? memory.copyOut(0, memory.byteLength, 'snapshot') : undefined;
-    this.#instance = { exports, memory, wasi, snapshot };
-    this.#instances += 1;
-    return this.#instance;
-  }
-
-  /**
-   * Puts the initialised memory back. If the guest grew its memory, its allocator's state in
-   * the snapshot would no longer match the memory's size, so the instance is replaced instead.
-   */
-  #restore(live: LiveInstance): void {
-    const snapshot = live.snapshot;
-    if (!snapshot) return;
-    if (live.memory.byteLength !== snapshot.byteLength) {
-      this.#discardInstance();
-      return;
-    }
-    live.memory.write(0, snapshot, 'snapshot');
-  }
-
-  #discardInstance(): void {
-    this.#instance?.wasi.dispose();
-    this.#instance = undefined;
-  }
-
-  /** `fd_write` for stdout/stderr: every iovec is validated before anything is written. */
-  #guestWrite(memory: GuestMemory, stream: GuestStream, iovs: number, iovsLen: number, nwritten: number): number {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
+    wasi.bind(exports.memory);
     try {
-      const count = iovsLen >>> 0;
-      memory.check(iovs, count * 8, 'iovec array');
-      memory.check(nwritten, 4, 'nwritten');
-      for (let i = 0; i < count; i++) {
-        const at = (iovs >>> 0) + i * 8;
-        const ptr = memory.u32(at, 'iovec');
-        const len = memory.u32(at + 4, 'iovec');
-        chunks.push(memory.view(ptr, len, 'iovec buffer'));
-        total += len;
-      }
-      if (total > 0xffff_ffff) return WASI_ERRNO_OVERFLOW;
+      exports._initialize?.();
     } catch (err) {
-      if (err instanceof WasiLambdaError && err.code === 'GUEST_ABI_VIOLATION') return WASI_ERRNO_OVERFLOW;
-      throw err;
+      const reason = runtimeError(err, { requestId: 'init', log: this.#log, maxMemoryPages: this.#maxMemoryPages });
+      throw new WasiLambdaError(
+        'GUEST_INIT_FAILED',
+        `the module's initialisation (_initialize) failed: ${reason.errorType}: ${reason.errorMessage}`,
+        { cause: err },
+      );
     }
-    for (const chunk of chunks) this.#log.write(stream, chunk);
-    memory.setU32(nwritten, total, 'nwritten');
-    return WASI_ERRNO_SUCCESS;
+    this.#instances += 1;
+    return { exports, memory: new GuestMemory(exports.memory) };
   }
 }

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { type BuildOptions, buildHandlers } from '../build/build-handlers.js';
 import { buildComponents } from '../component/build-components.js';
-import { ComponentHost } from '../component/component-host.js';
 import { WasiLambdaError } from '../errors.js';
+import { type Isolation, loadHost } from '../host/load-host.js';
 import { guestMemoryPages } from '../host/memory-limit.js';
-import type { WasiKind } from '../host/wasi/index.js';
-import { type InvokeOutcome, WasmHost } from '../host/wasm-host.js';
+import type { InvokeOutcome, TmpGrant } from '../host/wasm-host.js';
 import type { Backend } from '../lambda/host-config.js';
+import { fdSink } from '../logging/fd-sink.js';
 import type { LogFormat } from '../logging/log-format.js';
 import { endLine, maxMemoryUsedMb, reportLine, startLine } from '../logging/report.js';
 import { LOCAL_DEFAULTS, type LocalFunctionConfig, localContext } from './local-context.js';
@@ -17,12 +17,22 @@ export interface InvokeLocalOptions {
   /** The raw event bytes, passed to the guest untouched. */
   event: Uint8Array;
   workspace?: string | undefined;
-  wasi?: WasiKind | undefined;
   logFormat?: LogFormat | undefined;
   env?: Readonly<Record<string, string>> | undefined;
   config?: Partial<LocalFunctionConfig> | undefined;
-  /** Where log and START/END/REPORT lines go; defaults to stderr. */
+  /**
+   * Where log and START/END/REPORT lines go, as a function; the guest then runs inline (a
+   * function cannot cross into a worker thread). Default: written to `logFd` synchronously.
+   */
   logSink?: ((line: string) => void) | undefined;
+  /** The file descriptor log lines are written to when no `logSink` is given (default 2, stderr). */
+  logFd?: number | undefined;
+  /** `worker` (default without a `logSink`): the deadline (`config.timeoutSeconds`) stops the guest. */
+  isolation?: Isolation | undefined;
+  /** A writable in-memory `/tmp` for the guest. */
+  tmp?: TmpGrant | undefined;
+  /** The worker bundle, when not `guest-worker.mjs` beside this bundle. */
+  workerUrl?: URL | string | undefined;
   build?: Omit<BuildOptions, 'workspace'> | undefined;
   /** Run the core module (default) or the component built from it. */
   backend?: Backend | undefined;
@@ -60,7 +70,10 @@ export async function resolveHandler(handler: string, workspace?: string, build?
  * ```
  */
 export async function invokeLocal(options: InvokeLocalOptions): Promise<InvokeLocalResult> {
-  const sink = options.logSink ?? ((line: string) => process.stderr.write(line));
+  // A caller's own sink is a function, which cannot cross into a worker: it runs inline.
+  const isolation: Isolation = options.isolation ?? (options.logSink ? 'inline' : 'worker');
+  const logFd = options.logFd ?? 2;
+  const sink = options.logSink ?? fdSink(logFd);
   const component = options.backend === 'component';
   const path = component
     ? (await buildComponents({ ...options.build, workspace: options.workspace })).components[options.handler]?.dir
@@ -72,31 +85,40 @@ export async function invokeLocal(options: InvokeLocalOptions): Promise<InvokeLo
   const config: LocalFunctionConfig = { ...LOCAL_DEFAULTS, ...options.config, functionName };
 
   const initStart = performance.now();
-  const hostOptions = {
-    wasi: options.wasi,
-    env: options.env,
-    programName: functionName,
-    logFormat: options.logFormat,
+  const host = await loadHost({
+    guest: component ? { kind: 'component', dir: path } : { kind: 'core', path },
+    options: {
+      env: options.env,
+      programName: functionName,
+      logFormat: options.logFormat,
+      maxMemoryPages: guestMemoryPages(config.memoryMb),
+      tmp: options.tmp,
+    },
+    isolation,
+    logFd,
     logSink: sink,
-    maxMemoryPages: guestMemoryPages(config.memoryMb),
-  };
-  const host = component ? await ComponentHost.fromDir(path, hostOptions) : await WasmHost.fromFile(path, hostOptions);
+    workerUrl: options.workerUrl,
+  });
   const initDurationMs = performance.now() - initStart;
 
-  const ctx = localContext(config);
-  sink(startLine(ctx.requestId, ctx.functionVersion));
-  const start = performance.now();
-  const outcome = host.invoke(options.event, ctx);
-  const durationMs = performance.now() - start;
-  sink(endLine(ctx.requestId));
-  sink(
-    reportLine({
-      requestId: ctx.requestId,
-      durationMs,
-      memorySizeMb: config.memoryMb,
-      maxMemoryUsedMb: maxMemoryUsedMb(),
-      initDurationMs,
-    }),
-  );
-  return { outcome, requestId: ctx.requestId, initDurationMs, durationMs };
+  try {
+    const ctx = localContext(config);
+    sink(startLine(ctx.requestId, ctx.functionVersion));
+    const start = performance.now();
+    const outcome = await host.invoke(options.event, ctx);
+    const durationMs = performance.now() - start;
+    sink(endLine(ctx.requestId));
+    sink(
+      reportLine({
+        requestId: ctx.requestId,
+        durationMs,
+        memorySizeMb: config.memoryMb,
+        maxMemoryUsedMb: maxMemoryUsedMb(),
+        initDurationMs,
+      }),
+    );
+    return { outcome, requestId: ctx.requestId, initDurationMs, durationMs };
+  } finally {
+    await host.close?.();
+  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { InvokeContext } from '../host/context.js';
+import { type InvokeContext, invokeContext } from '../host/context.js';
 
 /** The function configuration a local invocation pretends to run under. */
 export interface LocalFunctionConfig {
@@ -28,14 +28,18 @@ export function logStreamName(now: Date, version: string): string {
 /** A context like the one Lambda would give this invocation, with a fresh request id. */
 export function localContext(config: LocalFunctionConfig, now: Date = new Date()): InvokeContext {
   const version = '$LATEST';
-  return {
-    requestId: randomUUID(),
-    functionName: config.functionName,
-    functionVersion: version,
-    invokedFunctionArn: `arn:aws:lambda:${config.region}:${config.accountId}:function:${config.functionName}`,
-    memoryLimitMb: config.memoryMb,
-    deadlineMs: now.getTime() + config.timeoutSeconds * 1000,
-    logGroupName: `/aws/lambda/${config.functionName}`,
-    logStreamName: logStreamName(now, version),
-  };
+  return invokeContext(
+    {
+      functionName: config.functionName,
+      functionVersion: version,
+      memoryLimitMb: config.memoryMb,
+      logGroupName: `/aws/lambda/${config.functionName}`,
+      logStreamName: logStreamName(now, version),
+    },
+    {
+      requestId: randomUUID(),
+      invokedFunctionArn: `arn:aws:lambda:${config.region}:${config.accountId}:function:${config.functionName}`,
+      deadlineMs: now.getTime() + config.timeoutSeconds * 1000,
+    },
+  );
 }

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
+import { buffer } from 'node:stream/consumers';
 import type { FunctionKind } from '../../emulator/function-config.js';
 import { invokeViaEmulator } from '../../emulator/invoke-via-emulator.js';
 import { localFunction } from '../../emulator/local-functions.js';
 import { toError, WasiLambdaError } from '../../errors.js';
-import { parseWasiKind } from '../../host/wasi/index.js';
 import { parseBackend } from '../../lambda/host-config.js';
 import { invokeLocal } from '../../local/invoke-local.js';
 import { parseLogFormat } from '../../logging/log-format.js';
@@ -14,7 +13,6 @@ export interface InvokeCommandOptions {
   handler: string;
   event?: string;
   workspace: string;
-  wasi?: string;
   logFormat?: string;
   memory: number;
   timeout: number;
@@ -23,12 +21,14 @@ export interface InvokeCommandOptions {
   install: boolean;
   target?: string;
   backend?: string;
+  tmp?: number;
 }
 
 async function readEvent(source: string | undefined): Promise<Uint8Array> {
   if (source === undefined) return new TextEncoder().encode('{}');
   try {
-    if (source === '-') return new TextEncoder().encode(await text(process.stdin));
+    // Bytes stay bytes: the event reaches the guest exactly as read, valid UTF-8 or not.
+    if (source === '-') return new Uint8Array(await buffer(process.stdin));
     return await readFile(source);
   } catch (err) {
     throw new WasiLambdaError('INVALID_INPUT', `cannot read the event from ${source}: ${toError(err).message}`);
@@ -46,7 +46,6 @@ export async function invokeCommand(options: InvokeCommandOptions): Promise<numb
     handler: options.handler,
     event,
     workspace: options.workspace,
-    wasi: parseWasiKind(options.wasi, '--wasi'),
     logFormat: parseLogFormat(options.logFormat ?? process.env.AWS_LAMBDA_LOG_FORMAT, '--log-format'),
     env: parseKeyValues(options.env),
     config: {
@@ -55,6 +54,7 @@ export async function invokeCommand(options: InvokeCommandOptions): Promise<numb
       ...(options.functionName === undefined ? {} : { functionName: options.functionName }),
     },
     build: { install: options.install },
+    tmp: options.tmp === undefined ? undefined : { maxBytes: options.tmp * 2 ** 20 },
     backend: parseBackend(options.backend, '--backend'),
   });
   if (outcome.status === 'ok') {

@@ -50,6 +50,13 @@ pub enum Action {
     Environment,
     /// Write a file in /tmp and read it back.
     Tmp,
+    /// Read the file `Tmp` writes, if an earlier invocation left it there.
+    TmpRead,
+    /// Write `mb` MiB to a file in /tmp, 1 MiB at a time, until done or refused.
+    TmpFill {
+        /// MiB to write.
+        mb: usize,
+    },
     /// Report the context fields and the remaining time.
     Context,
     /// Count invocations in a global, to observe instance reuse and replacement.
@@ -61,6 +68,11 @@ pub enum Action {
     },
     /// Loop forever without yielding.
     Spin,
+    /// Print `lines` numbered lines to stdout, then loop forever.
+    LogThenSpin {
+        /// How many lines.
+        lines: usize,
+    },
     /// Recurse without end.
     Recurse,
     /// Exit the process (`proc_exit` in wasm) with this status.
@@ -137,6 +149,24 @@ pub fn faults(action: Action, ctx: Context) -> Result<Value, Error> {
                 Err(err) => json!({ "tmp": null, "error": err.kind().to_string() }),
             })
         }
+        Action::TmpRead => Ok(json!({
+            "tmp": std::fs::read_to_string("/tmp/wasi-lambda-probe.txt").ok(),
+        })),
+        Action::TmpFill { mb } => {
+            let chunk = vec![7u8; 1 << 20];
+            let mut written = 0;
+            let result = std::fs::File::create("/tmp/fill.bin").and_then(|mut file| {
+                for _ in 0..mb {
+                    file.write_all(&chunk)?;
+                    written += 1;
+                }
+                Ok(())
+            });
+            Ok(json!({
+                "written": written,
+                "error": result.err().map(|e| e.kind().to_string()),
+            }))
+        }
         Action::Context => Ok(json!({
             "requestId": ctx.request_id,
             "functionName": ctx.function_name,
@@ -157,6 +187,14 @@ pub fn faults(action: Action, ctx: Context) -> Result<Value, Error> {
             Ok(json!({ "slept": ms }))
         }
         Action::Recurse => Ok(json!(recurse(1))),
+        Action::LogThenSpin { lines } => {
+            for i in 0..lines {
+                println!("line {i}");
+            }
+            loop {
+                std::hint::spin_loop();
+            }
+        }
         Action::Spin => loop {
             std::hint::spin_loop();
         },

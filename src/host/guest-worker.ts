@@ -1,0 +1,78 @@
+/**
+ * The worker side of an isolated host: loads the guest on this thread and runs one invocation
+ * per message. The main thread keeps the deadline; when it passes, it terminates this thread,
+ * which stops even a guest spinning in `loop {}`.
+ *
+ * Log lines are written to a file descriptor synchronously from here, so every line the guest
+ * wrote before a trap, an exit or termination is already in the log, in order, and before the
+ * main thread writes the invocation's END line.
+ * @module
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ComponentHost } from '../component/component-host.js';
+import { toError, WasiLambdaError } from '../errors.js';
+import { fdSink } from '../logging/fd-sink.js';
+import type { InvokeContext } from './context.js';
+import type { FunctionHost } from './function-host.js';
+import type { InvokeOutcome } from './outcome.js';
+import { WasmHost, type WasmHostOptions } from './wasm-host.js';
+
+/** What the main thread hands the worker: everything structured-cloneable, no callbacks. */
+export interface GuestWorkerData {
+  guest: { kind: 'core'; module: WebAssembly.Module } | { kind: 'component'; dir: string };
+  options: Omit<WasmHostOptions, 'logSink'>;
+  /** Where log lines go: 1 on Lambda (CloudWatch reads stdout), 2 for the CLI. */
+  logFd: number;
+}
+
+export interface InvokeRequest {
+  id: number;
+  event: Uint8Array;
+  ctx: InvokeContext;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; instanceCount: number }
+  | { type: 'init-error'; code: string; message: string }
+  | { type: 'outcome'; id: number; outcome: InvokeOutcome; instanceCount: number };
+
+async function load(data: GuestWorkerData): Promise<FunctionHost> {
+  const options: WasmHostOptions = { ...data.options, logSink: fdSink(data.logFd) };
+  if (data.guest.kind === 'component') return ComponentHost.fromDir(data.guest.dir, options);
+  return WasmHost.create(data.guest.module, options);
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error('guest-worker.mjs runs as a worker thread only');
+  const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+  let host: FunctionHost;
+  try {
+    host = await load(workerData as GuestWorkerData);
+  } catch (err) {
+    const code = err instanceof WasiLambdaError ? err.code : 'GUEST_INIT_FAILED';
+    post({ type: 'init-error', code, message: toError(err).message });
+    return;
+  }
+  post({ type: 'ready', instanceCount: host.instanceCount });
+  port.on('message', async (request: InvokeRequest) => {
+    const outcome = await host.invoke(request.event, request.ctx);
+    // Hand the response's bytes over rather than copying them, when they own their buffer.
+    const bytes = outcome.status === 'ok' ? outcome.response : undefined;
+    const owned = bytes !== undefined && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const transfer = owned ? [bytes.buffer as ArrayBuffer] : [];
+    post({ type: 'outcome', id: request.id, outcome, instanceCount: host.instanceCount }, transfer);
+    // `fresh` mode (or a replaced instance): instantiate the next one while the function is
+    // idle rather than at the start of the next invocation. A failure here is not lost: the
+    // next invocation instantiates again and reports it.
+    if (host instanceof WasmHost) {
+      setImmediate(() => {
+        try {
+          host.prepare();
+        } catch {}
+      });
+    }
+  });
+}
+
+await main();

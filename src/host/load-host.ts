@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { ComponentHost } from '../component/component-host.js';
+import { toError, WasiLambdaError } from '../errors.js';
+import { checkContract } from './abi.js';
+import { compileGuest } from './compile.js';
+import type { FunctionHost } from './function-host.js';
+import { IsolatedHost } from './isolated-host.js';
+import { WasmHost, type WasmHostOptions } from './wasm-host.js';
+
+/** What runs: a core module built by the SDK, or the component made from it by `jco`. */
+export type GuestSource = { kind: 'core'; path: string } | { kind: 'component'; dir: string };
+
+/**
+ * Where the guest runs. `worker` (the default everywhere) runs it on a worker thread that is
+ * terminated at the deadline, so a guest that never returns cannot outlast its invocation;
+ * `inline` runs it on the calling thread, for in-process measurements and embedding.
+ */
+export type Isolation = 'worker' | 'inline';
+
+export interface HostConfig {
+  guest: GuestSource;
+  options: Omit<WasmHostOptions, 'logSink'>;
+  isolation: Isolation;
+  /** `worker`: the file descriptor log lines are written to (1: stdout, which CloudWatch reads). */
+  logFd?: number | undefined;
+  /** `inline`: where log lines go (default: fd 1). */
+  logSink?: ((line: string) => void) | undefined;
+  /** `worker`: the worker bundle, when it is not `guest-worker.mjs` beside the calling bundle. */
+  workerUrl?: URL | string | undefined;
+}
+
+async function compileCore(path: string, maxMemoryPages: number | undefined): Promise<WebAssembly.Module> {
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new WasiLambdaError('HANDLER_NOT_FOUND', `cannot read ${path}: ${toError(err).message}`, { cause: err });
+  }
+  const module = await compileGuest(bytes, maxMemoryPages);
+  checkContract(module);
+  return module;
+}
+
+/**
+ * The one host factory: every entry (managed handler, raw runtime client, CLI, emulator,
+ * bench) loads its guest here, so every one of them gets the same WASI layer, limits and
+ * isolation for the same configuration. Resolves once the guest is initialised (Lambda's init
+ * phase); an init failure rejects with a typed `WasiLambdaError`.
+ *
+ * ```ts
+ * const host = await loadHost({ guest: { kind: 'core', path: 'handler.wasm' }, options: {}, isolation: 'worker', logFd: 1 });
+ * const outcome = await host.invoke(eventBytes, ctx);
+ * ```
+ */
+export async function loadHost(config: HostConfig): Promise<FunctionHost> {
+  const { guest, options } = config;
+  if (config.isolation === 'inline') {
+    const inline = { ...options, logSink: config.logSink };
+    if (guest.kind === 'component') return ComponentHost.fromDir(guest.dir, inline);
+    return WasmHost.create(await compileCore(guest.path, options.maxMemoryPages), inline);
+  }
+  // The module is compiled here, once, and shared with every worker this host starts: a
+  // worker replaced after a timeout instantiates it without compiling again.
+  const workerGuest =
+    guest.kind === 'component'
+      ? { kind: 'component' as const, dir: guest.dir }
+      : { kind: 'core' as const, module: await compileCore(guest.path, options.maxMemoryPages) };
+  return IsolatedHost.create({
+    data: { guest: workerGuest, options, logFd: config.logFd ?? 1 },
+    workerUrl: config.workerUrl,
+  });
+}
