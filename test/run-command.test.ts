@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,20 @@ describe('wasi-lambda run: a WASI command with only what it is given', () => {
     expect(result.code).toBe(7);
     expect(result.stdout).toBe('args: 7 two words\ninput: hello from the host\noutput: written\n');
     expect(result.stderr).toContain('GREETING=hi there\n');
-    expect(readFileSync(join(dir, 'output.txt'), 'utf8')).toBe('written by wasi-command\n');
+    // The guest wrote its in-memory copy; the host directory is only ever read.
+    expect(existsSync(join(dir, 'output.txt'))).toBe(false);
+  });
+
+  it('never follows a host symlink out of the mapped directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasi-lambda-run-'));
+    const outside = mkdtempSync(join(tmpdir(), 'wasi-lambda-outside-'));
+    writeFileSync(join(outside, 'secret.txt'), 'host secret\n');
+    symlinkSync(join(outside, 'secret.txt'), join(dir, 'input.txt'));
+    const result = await run(process.execPath, ['dist/cli.js', 'run', command, '--dir', `${dir}::/data`]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('host secret');
+    expect(result.stdout).toMatch(/^input: unavailable \(/m);
+    expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('host secret\n');
   });
 
   it('grants nothing by default: no directories, no variables', async () => {
