@@ -8,7 +8,8 @@
  * main thread writes the invocation's END line.
  * @module
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { once } from 'node:events';
+import { parentPort } from 'node:worker_threads';
 import { ComponentHost } from '../component/component-host.js';
 import { toError, WasiLambdaError } from '../errors.js';
 import { fdSink } from '../logging/fd-sink.js';
@@ -17,7 +18,10 @@ import type { FunctionHost } from './function-host.js';
 import type { InvokeOutcome } from './outcome.js';
 import { WasmHost, type WasmHostOptions } from './wasm-host.js';
 
-/** What the main thread hands the worker: everything structured-cloneable, no callbacks. */
+/**
+ * What the main thread hands the worker, as its first message (so that the thread can start
+ * while the main thread is still compiling the module): structured-cloneable, no callbacks.
+ */
 export interface GuestWorkerData {
   guest: { kind: 'core'; module: WebAssembly.Module } | { kind: 'component'; dir: string };
   options: Omit<WasmHostOptions, 'logSink'>;
@@ -48,7 +52,8 @@ async function main(): Promise<void> {
   const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   let host: FunctionHost;
   try {
-    host = await load(workerData as GuestWorkerData);
+    const [data] = (await once(port, 'message')) as [GuestWorkerData];
+    host = await load(data);
   } catch (err) {
     const code = err instanceof WasiLambdaError ? err.code : 'GUEST_INIT_FAILED';
     post({ type: 'init-error', code, message: toError(err).message });

@@ -10,8 +10,11 @@ import { timeoutError } from './timeout.js';
 const DEFAULT_WORKER_URL = new URL('./guest-worker.mjs', import.meta.url);
 
 export interface IsolatedHostOptions {
-  /** What the worker loads and how; see `GuestWorkerData`. */
-  data: GuestWorkerData;
+  /**
+   * What the worker loads and how; see `GuestWorkerData`. A promise lets the worker thread
+   * start while the module is still compiling: the two overlap at init.
+   */
+  data: GuestWorkerData | Promise<GuestWorkerData>;
   /** The worker bundle; defaults to `guest-worker.mjs` beside the calling bundle. */
   workerUrl?: URL | string | undefined;
 }
@@ -45,7 +48,7 @@ interface LiveWorker {
  * ```
  */
 export class IsolatedHost implements FunctionHost {
-  readonly #data: GuestWorkerData;
+  readonly #data: Promise<GuestWorkerData>;
   readonly #workerUrl: URL | string;
   #live: LiveWorker | undefined;
   #pending: Pending | undefined;
@@ -55,7 +58,7 @@ export class IsolatedHost implements FunctionHost {
   #closed = false;
 
   private constructor(options: IsolatedHostOptions) {
-    this.#data = options.data;
+    this.#data = Promise.resolve(options.data);
     this.#workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL;
   }
 
@@ -97,7 +100,6 @@ export class IsolatedHost implements FunctionHost {
 
   #start(): Promise<LiveWorker> {
     const worker = new Worker(this.#workerUrl, {
-      workerData: this.#data,
       // The guest thread needs nothing from the host's environment, least of all credentials.
       env: {},
       // Not the host's flags (`--input-type`, `-e`, inspector options): the worker is a plain module.
@@ -127,6 +129,13 @@ export class IsolatedHost implements FunctionHost {
       worker.on('error', (err) => {
         if (!ready) reject(new WasiLambdaError('GUEST_INIT_FAILED', `the guest worker failed: ${err.message}`));
       });
+      this.#data.then(
+        (data) => worker.postMessage(data),
+        (err: unknown) => {
+          void worker.terminate();
+          reject(err);
+        },
+      );
       worker.on('exit', (code) => {
         if (!ready) {
           reject(new WasiLambdaError('GUEST_INIT_FAILED', `the guest worker exited with code ${code} during init`));

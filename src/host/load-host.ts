@@ -4,6 +4,7 @@ import { toError, WasiLambdaError } from '../errors.js';
 import { checkContract } from './abi.js';
 import { compileGuest } from './compile.js';
 import type { FunctionHost } from './function-host.js';
+import type { GuestWorkerData } from './guest-worker.js';
 import { IsolatedHost } from './isolated-host.js';
 import { WasmHost, type WasmHostOptions } from './wasm-host.js';
 
@@ -60,13 +61,14 @@ export async function loadHost(config: HostConfig): Promise<FunctionHost> {
     return WasmHost.create(await compileCore(guest.path, options.maxMemoryPages), inline);
   }
   // The module is compiled here, once, and shared with every worker this host starts: a
-  // worker replaced after a timeout instantiates it without compiling again.
-  const workerGuest =
+  // worker replaced after a timeout instantiates it without compiling again. The first worker
+  // starts while it compiles.
+  const workerGuest: Promise<GuestWorkerData['guest']> =
     guest.kind === 'component'
-      ? { kind: 'component' as const, dir: guest.dir }
-      : { kind: 'core' as const, module: await compileCore(guest.path, options.maxMemoryPages) };
+      ? Promise.resolve({ kind: 'component', dir: guest.dir })
+      : compileCore(guest.path, options.maxMemoryPages).then((module) => ({ kind: 'core', module }));
   return IsolatedHost.create({
-    data: { guest: workerGuest, options, logFd: config.logFd ?? 1 },
+    data: workerGuest.then((g) => ({ guest: g, options, logFd: config.logFd ?? 1 })),
     workerUrl: config.workerUrl,
   });
 }
