@@ -1,6 +1,7 @@
 import inspector from 'node:inspector';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
+import { wasiP2Imports } from '../src/component/wasi-p2.js';
 import { GuestExit } from '../src/host/outcome.js';
 import { DeadlineExceeded, Errno, MemoryFilesystem, Preview1, type WasiOptions } from '../src/wasi/index.js';
 import { Symlink } from '../src/wasi/memfs.js';
@@ -447,5 +448,63 @@ describe('hostile WASI calls on our own preview1 layer', () => {
     } catch (err) {
       expect((err as GuestExit).exitCode).toBe(42);
     }
+  });
+});
+
+describe('the component backend’s WASI 0.2 imports follow the same policy', () => {
+  const p2 = (deadline?: () => number | undefined) => {
+    const written: string[] = [];
+    const imports = wasiP2Imports({
+      env: { A: '1' },
+      args: ['h'],
+      write: (stream, bytes) => written.push(`${stream}:${Buffer.from(bytes).toString()}`),
+      deadline,
+    });
+    const fn = <T>(iface: string, name: string) => (imports[iface] as Record<string, T>)[name] as T;
+    return { imports, written, fn };
+  };
+
+  it('get-random-bytes is bounded per call, refused before allocating', () => {
+    const { fn } = p2();
+    const get = fn<(len: bigint) => Uint8Array>('wasi:random/random', 'getRandomBytes');
+    expect(get(1024n).some((b) => b !== 0)).toBe(true);
+    const rss = process.memoryUsage().rss;
+    expect(() => get(2n ** 31n)).toThrow(/at most 16777216 per call/);
+    expect(() => get(2n ** 63n)).toThrow(/at most/);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 2 ** 20);
+  });
+
+  it('stdout goes to the log, and a write past check-write traps instead of allocating', () => {
+    const { fn, written } = p2();
+    const stdout = fn<() => { write(b: Uint8Array): void; writeZeroes(n: bigint): void }>(
+      'wasi:cli/stdout',
+      'getStdout',
+    )();
+    stdout.write(Buffer.from('hello\n'));
+    expect(written).toEqual(['stdout:hello\n']);
+    expect(() => stdout.writeZeroes(2n ** 40n)).toThrow(/check-write allowed/);
+  });
+
+  it('a sleep is honoured, and one past the deadline throws DeadlineExceeded at the deadline', () => {
+    let deadline: number | undefined;
+    const { fn } = p2(() => deadline);
+    type Pollable = { block(): void };
+    const subscribe = fn<(ns: bigint) => Pollable>('wasi:clocks/monotonic-clock', 'subscribeDuration');
+    const poll = fn<(list: Pollable[]) => Uint32Array>('wasi:io/poll', 'poll');
+    let start = performance.now();
+    expect([...poll([subscribe(50_000_000n), subscribe(10_000_000_000n)])]).toEqual([0]);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(49);
+    deadline = Date.now() + 100;
+    start = performance.now();
+    expect(() => subscribe(10_000_000_000n).block()).toThrow(DeadlineExceeded);
+    const elapsed = performance.now() - start;
+    expect(elapsed).toBeGreaterThanOrEqual(90);
+    expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('offers no sockets and no directories', () => {
+    const { imports, fn } = p2();
+    expect(Object.keys(imports).filter((i) => i.startsWith('wasi:sockets'))).toEqual([]);
+    expect(fn<() => unknown[]>('wasi:filesystem/preopens', 'getDirectories')()).toEqual([]);
   });
 });
