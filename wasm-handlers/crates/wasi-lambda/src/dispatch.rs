@@ -7,6 +7,10 @@ pub(crate) const UNMARSHAL_ERROR: &str = "Runtime.UnmarshalError";
 /// `errorType` of a response that cannot be serialised to JSON.
 pub(crate) const MARSHAL_ERROR: &str = "Runtime.MarshalError";
 
+/// lambda_runtime's `errorType` for an event that does not deserialise into the payload type
+/// (`type_name_of_val(&value)` of its `DeserializeError`).
+pub(crate) const DESERIALIZE_ERROR: &str = "&lambda_runtime::deserializer::DeserializeError";
+
 /// Accepts exactly the functions [`dispatch`] can run; the `handler` macro calls it in a
 /// constant so that a wrong event, response or error type fails to compile on any target.
 pub const fn assert_handler<E, R, X>(_handler: fn(E, Context) -> Result<R, X>)
@@ -43,6 +47,25 @@ where
             MARSHAL_ERROR,
             format!("could not serialise the response to JSON: {e}"),
         )
+    })
+}
+
+/// Decodes the payload and words a failure exactly as lambda_runtime does (the JSON path of
+/// the offending field, and its trailing newline), so a handler reports the same error body
+/// natively (where lambda_runtime decodes) and in wasm. `tests/native_run.rs` checks it against
+/// lambda_runtime's own.
+pub fn deserialize<A: DeserializeOwned>(event: &[u8]) -> Result<A, Error> {
+    const CONTEXT: &str =
+        "failed to deserialize the incoming data into the function's payload type";
+    let json = &mut serde_json::Deserializer::from_slice(event);
+    serde_path_to_error::deserialize(json).map_err(|e| {
+        let path = e.path().to_string();
+        let message = if path == "." {
+            format!("{CONTEXT}: {e}\n")
+        } else {
+            format!("{CONTEXT}: [{path}] {e}\n")
+        };
+        Error::new(DESERIALIZE_ERROR, message)
     })
 }
 

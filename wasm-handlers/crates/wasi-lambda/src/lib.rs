@@ -23,29 +23,89 @@
 //!
 //! An `Err`, an event that does not deserialise into the event type, and a panic each become
 //! a Lambda error body `{"errorType": …, "errorMessage": …}`.
+//!
+//! # The shape of `lambda_runtime`
+//! A function written for AWS's `lambda_runtime` crate ports with a `use` change: an
+//! `async fn handler(event: LambdaEvent<E>) -> Result<R, Error>`, and a [`main`] that builds
+//! clients once and ends with [`run`]`(`[`service_fn`]`(handler)).await`. Natively that *is*
+//! lambda_runtime; on wasm32 the SDK's executor drives it, and [`time::sleep`] waits without
+//! spinning. See [`runtime`] and `docs/porting.md`.
+//!
+//! ```no_run
+//! use serde::{Deserialize, Serialize};
+//! use wasi_lambda::runtime::{Error, LambdaEvent, service_fn};
+//!
+//! #[derive(Deserialize)]
+//! struct Request { name: String }
+//!
+//! #[derive(Serialize)]
+//! struct Response { message: String }
+//!
+//! struct Config { greeting: String }
+//!
+//! async fn handler(config: &Config, event: LambdaEvent<Request>) -> Result<Response, Error> {
+//!     wasi_lambda::time::sleep(std::time::Duration::from_millis(1)).await;
+//!     Ok(Response { message: format!("{}, {}!", config.greeting, event.payload.name) })
+//! }
+//!
+//! #[wasi_lambda::main]
+//! async fn main() -> Result<(), Error> {
+//!     let config = Config { greeting: "Hello".into() }; // once per instance
+//!     let config = &config;
+//!     wasi_lambda::run(service_fn(move |event| handler(config, event))).await
+//! }
+//! ```
 
 mod context;
 mod dispatch;
 mod error;
+// The executor and lambda_runtime's types for wasm32; also compiled under clippy on the host,
+// so the wasm-only code is linted.
+#[cfg(any(target_family = "wasm", clippy))]
+#[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
+mod executor;
+#[cfg(any(target_family = "wasm", clippy))]
+#[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
+mod lambda_types;
 #[cfg(not(target_family = "wasm"))]
 mod log_relay;
+mod main_result;
 #[cfg(not(target_family = "wasm"))]
 #[doc(hidden)]
 pub mod native;
 mod panic;
+pub mod runtime;
+#[cfg(any(target_family = "wasm", clippy))]
+#[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
+mod serve;
+pub mod time;
 // Compiled for wasm32, and also under clippy on the host so the ABI glue is linted.
 #[cfg(any(target_arch = "wasm32", clippy))]
 #[doc(hidden)]
 pub mod wasm;
 
 pub use context::Context;
-pub use error::Error;
+pub use error::{Error, IntoDiagnostic};
+pub use runtime::{LambdaEvent, run, service_fn};
 pub use serde_json as json;
 /// Turns `fn name(event: E, ctx: Context) -> Result<R, Error>` into a Lambda handler.
 ///
 /// `E` must implement `serde::de::DeserializeOwned` and `R` must implement `serde::Serialize`;
 /// the error may be any type that converts into [`Error`]. Apply it to exactly one function
 /// per crate: on `wasm32` it generates the module's exports.
+///
+/// It also takes lambda_runtime's shape, `async fn name(event: LambdaEvent<E>) -> Result<R,
+/// Err>` with any `Err` [`IntoDiagnostic`] accepts, when nothing needs building at init;
+/// otherwise write a [`main`]:
+///
+/// ```
+/// use wasi_lambda::runtime::{Error, LambdaEvent};
+///
+/// #[wasi_lambda::handler]
+/// async fn request_id(event: LambdaEvent<serde_json::Value>) -> Result<String, Error> {
+///     Ok(event.context.request_id)
+/// }
+/// ```
 ///
 /// ```
 /// #[wasi_lambda::handler]
@@ -62,10 +122,44 @@ pub use serde_json as json;
 /// ```
 pub use wasi_lambda_macros::handler;
 
+/// Makes `async fn main()` the function's init, as `#[tokio::main]` does for lambda_runtime:
+/// it runs once per instance, builds what every invocation shares (clients, configuration),
+/// and ends with [`run`]`(service).await`, which serves the invocations.
+///
+/// `main` returns `()` or `Result<(), E>`; an `Err` (or returning before [`run`]) is an init
+/// failure, reported with the `errorType` [`IntoDiagnostic`] gives it. Natively `main` runs on
+/// a current-thread tokio runtime and `run` is `lambda_runtime::run`; on wasm32 the module
+/// exports `init`, which runs `main` up to `run`, and each `handle` call resumes `run` with
+/// one invocation on the SDK's executor. Apply it to one function per crate, instead of
+/// [`handler`].
+///
+/// ```no_run
+/// use wasi_lambda::runtime::{Error, LambdaEvent, service_fn};
+///
+/// #[wasi_lambda::main]
+/// async fn main() -> Result<(), Error> {
+///     let table = std::env::var("TABLE").unwrap_or_else(|_| "orders".into());
+///     let table = &table;
+///     wasi_lambda::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+///         Ok::<_, Error>(format!("{table}: {}", event.payload))
+///     }))
+///     .await
+/// }
+/// ```
+///
+/// `main` must be `async`:
+///
+/// ```compile_fail
+/// #[wasi_lambda::main]
+/// fn main() {}
+/// ```
+pub use wasi_lambda_macros::main;
+
 /// Items used by the code that [`handler`] generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::dispatch::{assert_handler, dispatch};
+    pub use crate::dispatch::{assert_handler, deserialize as decode_payload, dispatch};
+    pub use crate::main_result::MainResult;
     #[cfg(not(target_family = "wasm"))]
     pub use crate::native;
     #[cfg(any(target_arch = "wasm32", clippy))]

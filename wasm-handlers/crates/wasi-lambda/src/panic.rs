@@ -1,8 +1,12 @@
-//! Captures a panic's message and location before the module aborts, so the host can report
-//! it as the invocation's error instead of a bare `unreachable` trap.
+//! Writes a panic's message and location to stderr as one line before the module aborts, so
+//! the host can report it as the invocation's error (it reads it from the guest's stderr)
+//! instead of a bare `unreachable` trap. Natively the text is also kept for the error body.
 
-use std::sync::{Mutex, Once, PoisonError};
+use std::sync::Once;
+#[cfg(not(target_family = "wasm"))]
+use std::sync::{Mutex, PoisonError};
 
+#[cfg(not(target_family = "wasm"))]
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 /// Installs the hook once; later calls do nothing.
@@ -29,12 +33,16 @@ pub(crate) fn install_hook() {
             // message a component host reads from stderr is the same as the core path's.
             let text = text.replace('\n', " ");
             eprintln!("{text}");
-            *LAST_PANIC.lock().unwrap_or_else(PoisonError::into_inner) = Some(text);
+            #[cfg(not(target_family = "wasm"))]
+            {
+                *LAST_PANIC.lock().unwrap_or_else(PoisonError::into_inner) = Some(text);
+            }
         }));
     });
 }
 
 /// The last panic's description, `panicked at FILE:LINE:COL: MESSAGE`.
+#[cfg(not(target_family = "wasm"))]
 pub(crate) fn last_panic() -> Option<String> {
     LAST_PANIC
         .lock()
