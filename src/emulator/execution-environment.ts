@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -8,7 +7,8 @@ import { createInterface } from 'node:readline';
 import { endLine, reportLine, startLine } from '../logging/report.js';
 import { type FunctionConfig, runtimeCommand } from './function-config.js';
 import { errorBody, type Invocation, type InvocationResult } from './invocation.js';
-import { INIT_TIMEOUT_MS, terminationText, timeoutMessage } from './limits.js';
+import { INIT_TIMEOUT_MS, MAX_RESPONSE_BYTES, MEMORY_POLL_MS, terminationText, timeoutMessage } from './limits.js';
+import { processMemory } from './process-stats.js';
 import { RuntimeApiServer } from './runtime-api-server.js';
 
 /** Where the emulator writes what CloudWatch would receive. */
@@ -25,21 +25,16 @@ interface InFlight {
 
 const VERSION = '$LATEST';
 
-/** Peak resident set size of a process, in MB (`VmHWM`), or undefined once it is gone. */
-function peakRssMb(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.ceil(Number(match[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * One Lambda execution environment: a runtime process, its own Runtime API, and at most one
  * invocation at a time. A timeout or a crash ends the environment; the pool starts a new one
  * (which reports an Init Duration again), as Lambda resets the environment after either.
+ *
+ * Memory is Lambda's: the runtime process's peak RSS (`VmHWM`) is Max Memory Used, polled
+ * every {@link MEMORY_POLL_MS} ms during Init and invocations and once more when a response
+ * arrives. A process whose peak passes the memory size is killed, as Lambda's cgroup kills
+ * it: the invocation fails with `Runtime.ExitError` (`signal: killed`) and REPORT says
+ * `Status: error  Error Type: Runtime.OutOfMemory`.
  */
 export class ExecutionEnvironment {
   readonly #fn: FunctionConfig;
@@ -54,6 +49,8 @@ export class ExecutionEnvironment {
   #waiting: ServerResponse | undefined;
   #current: InFlight | undefined;
   #maxMemoryMb = 0;
+  #memoryPoll: NodeJS.Timeout | undefined;
+  #outOfMemory = false;
   #initTimer: NodeJS.Timeout | undefined;
   #dead = false;
   readonly #onDeath: () => void;
@@ -67,13 +64,14 @@ export class ExecutionEnvironment {
     this.#api = new RuntimeApiServer({
       next: (res) => this.#onNext(res),
       response: (id, body) => this.#finish(id, { status: 'ok', body }),
-      error: (id, body) => this.#finish(id, { status: 'error', body }),
+      error: (id, body, errorType) => this.#finish(id, { status: 'error', body, errorType }),
       tooLarge: (id, bytes) =>
         this.#finish(id, {
           status: 'error',
+          errorType: 'Function.ResponseSizeTooLarge',
           body: errorBody(
             'Function.ResponseSizeTooLarge',
-            `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (6291556 bytes).`,
+            `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
           ),
         }),
       initError: (body) => {
@@ -129,6 +127,24 @@ export class ExecutionEnvironment {
     }
     child.on('exit', (code, signal) => this.#onExit(code, signal));
     this.#initTimer = setTimeout(() => this.#kill(), INIT_TIMEOUT_MS);
+    this.#watchMemory(true);
+  }
+
+  /** Polls the runtime's memory while it works (Init, an invocation); idle environments are frozen on Lambda. */
+  #watchMemory(on: boolean): void {
+    clearInterval(this.#memoryPoll);
+    this.#memoryPoll = on ? setInterval(() => this.#checkMemory(), MEMORY_POLL_MS) : undefined;
+  }
+
+  /** Updates Max Memory Used; over the memory size, kills the runtime. True if it is within. */
+  #checkMemory(): boolean {
+    const memory = processMemory(this.pid);
+    if (memory) this.#maxMemoryMb = Math.max(this.#maxMemoryMb, Math.ceil(memory.peakKb / 1024));
+    if (this.#maxMemoryMb <= this.#fn.memoryMb || this.#outOfMemory) return !this.#outOfMemory;
+    this.#outOfMemory = true;
+    this.#watchMemory(false);
+    this.#kill();
+    return false;
   }
 
   /** Runs one invocation; the environment must not be busy. */
@@ -163,6 +179,8 @@ export class ExecutionEnvironment {
     if (this.#initDurationMs === undefined) {
       this.#initDurationMs = performance.now() - this.#spawned;
       clearTimeout(this.#initTimer);
+      if (!this.#checkMemory()) return;
+      this.#watchMemory(false);
     }
     this.#waiting = res;
     this.#deliver();
@@ -194,44 +212,58 @@ export class ExecutionEnvironment {
     res.writeHead(200, headers);
     res.end(inv.event);
     current.timer = setTimeout(() => this.#timeout(), this.#fn.timeoutSeconds * 1000);
+    this.#watchMemory(true);
   }
 
   #timeout(): void {
     const current = this.#current;
     if (!current) return;
-    this.#maxMemoryMb = peakRssMb(this.pid) ?? this.#maxMemoryMb;
+    this.#checkMemory();
     const message = timeoutMessage(current.invocation.requestId, this.#fn.timeoutSeconds);
     this.#platform(`${new Date().toISOString()} ${message}\n`);
     this.#fail(errorBody('Sandbox.Timedout', message), 'timeout');
     this.#kill();
   }
 
-  #finish(requestId: string, outcome: { status: 'ok' | 'error'; body: Buffer }): boolean {
+  #finish(
+    requestId: string,
+    outcome: { status: 'ok' | 'error'; body: Buffer; errorType?: string | undefined },
+  ): boolean {
     const current = this.#current;
     if (!current?.delivered || current.invocation.requestId !== requestId) return false;
     // Lines the runtime wrote before posting may still sit in the pipe: let this I/O turn
     // deliver them so they land before END, as they were written.
     setImmediate(() => {
       if (this.#current !== current) return;
-      this.#maxMemoryMb = peakRssMb(this.pid) ?? this.#maxMemoryMb;
-      this.#complete(outcome.status, outcome.body, undefined);
+      this.#watchMemory(false);
+      // A peak over the memory size between two polls: Lambda would have killed the process
+      // before it answered, so the answer does not count (the exit completes the invocation).
+      if (!this.#checkMemory()) return;
+      this.#complete(outcome.status, outcome.body, undefined, outcome.errorType);
     });
     return true;
   }
 
-  #fail(body: Buffer, failure: 'timeout' | 'crash' | 'init'): void {
-    this.#complete('error', body, failure);
+  #fail(body: Buffer, failure: 'timeout' | 'crash' | 'init', errorType?: string): void {
+    this.#complete('error', body, failure, errorType);
   }
 
-  #complete(status: 'ok' | 'error', body: Buffer, failure: InvocationResult['failure']): void {
+  #complete(
+    status: 'ok' | 'error',
+    body: Buffer,
+    failure: InvocationResult['failure'],
+    errorType: string | undefined,
+  ): void {
     const current = this.#current;
     if (!current) return;
     clearTimeout(current.timer);
+    this.#watchMemory(false);
     const requestId = current.invocation.requestId;
     const durationMs = current.delivered ? performance.now() - current.started : 0;
     const initDurationMs = this.#initReported ? undefined : this.#initDurationMs;
     this.#initReported = true;
-    const memory = Math.min(this.#maxMemoryMb, this.#fn.memoryMb) || this.#maxMemoryMb;
+    // Not clamped to the memory size: a process that went over it shows by how much.
+    const memory = this.#maxMemoryMb;
     this.#platform(endLine(requestId));
     const report = reportLine({
       requestId,
@@ -240,7 +272,7 @@ export class ExecutionEnvironment {
       maxMemoryUsedMb: memory,
       initDurationMs,
     });
-    this.#platform(failure === 'timeout' ? report.replace(/\t\n$/, '\tStatus: timeout\n') : report);
+    this.#platform(report.replace(/\t\n$/, `\t${reportStatus(failure, errorType)}\n`));
     // Only now: END and REPORT belong to this invocation's log (LogType: Tail).
     this.#current = undefined;
     current.resolve({
@@ -248,6 +280,7 @@ export class ExecutionEnvironment {
       status,
       body,
       failure,
+      errorType,
       durationMs,
       initDurationMs,
       maxMemoryUsedMb: memory,
@@ -257,6 +290,7 @@ export class ExecutionEnvironment {
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     clearTimeout(this.#initTimer);
+    this.#watchMemory(false);
     this.#dead = true;
     this.#waiting = undefined;
     this.#api.close();
@@ -268,7 +302,8 @@ export class ExecutionEnvironment {
       } else {
         const message = `RequestId: ${requestId} Error: Runtime exited with error: ${terminationText(code, signal)}`;
         this.#platform(`${message}\nRuntime.ExitError\n`);
-        this.#fail(errorBody('Runtime.ExitError', message), 'crash');
+        const errorType = this.#outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+        this.#fail(errorBody('Runtime.ExitError', message), 'crash', errorType);
       }
     }
     this.#onDeath();
@@ -279,4 +314,11 @@ export class ExecutionEnvironment {
     this.#dead = true;
     if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
   }
+}
+
+/** What REPORT adds after the figures: nothing for an answer, the status for a platform-detected failure. */
+function reportStatus(failure: InvocationResult['failure'], errorType: string | undefined): string {
+  if (failure === 'timeout') return 'Status: timeout';
+  if (failure === 'crash') return `Status: error\tError Type: ${errorType ?? 'Runtime.ExitError'}`;
+  return '';
 }

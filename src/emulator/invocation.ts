@@ -19,6 +19,12 @@ export interface InvocationResult {
   body: Buffer;
   /** `timeout` and `crash` mark platform-detected failures (REPORT `Status:`). */
   failure?: 'timeout' | 'crash' | 'init' | undefined;
+  /**
+   * The platform's error type: `Runtime.OutOfMemory`, `Runtime.ExitError` or
+   * `Function.ResponseSizeTooLarge` for what the emulator detected, or the runtime's
+   * `Lambda-Runtime-Function-Error-Type` as RIE keeps it (`Runtime.*`/`Function.*` only).
+   */
+  errorType?: string | undefined;
   durationMs: number;
   initDurationMs?: number | undefined;
   maxMemoryUsedMb: number;

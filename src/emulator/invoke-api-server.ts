@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { FunctionPool } from './function-pool.js';
 import type { InvocationResult } from './invocation.js';
+import { type InvokeRequest, InvokeRequestError, parseInvokeRequest } from './invoke-request.js';
 import { MAX_REQUEST_BYTES, TAIL_LOG_BYTES } from './limits.js';
 import { readBody } from './read-body.js';
 
@@ -24,13 +25,6 @@ function awsError(res: ServerResponse, status: number, type: string, message: st
     'x-amzn-requestid': randomUUID(),
   });
   res.end(body);
-}
-
-/** `function:name`, an ARN, `name:alias`: the bare function name. */
-function functionName(raw: string): string {
-  const decoded = decodeURIComponent(raw);
-  const afterFunction = decoded.includes(':function:') ? (decoded.split(':function:')[1] ?? decoded) : decoded;
-  return afterFunction.split(':')[0] ?? afterFunction;
 }
 
 /** The last 4 KB of the invocation's log, cut at a character boundary. */
@@ -82,22 +76,33 @@ export class InvokeApiServer {
   }
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '').split('?')[0] ?? '';
+    const url = new URL(req.url ?? '/', 'http://emulator');
     // POST /2015-03-31/functions/{FunctionName}/invocations
-    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(path);
+    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
     if (req.method !== 'POST' || !match) {
-      awsError(res, 404, 'UnknownOperationException', `no operation for ${req.method} ${path}`);
+      awsError(res, 404, 'UnknownOperationException', `no operation for ${req.method} ${url.pathname}`);
       return;
     }
-    const name = functionName(match[1] ?? '');
-    const pool = this.#pool(name);
+    // Read (or drain) the body first, so a refusal never leaves it unread on the connection.
     const { bytes: body } = await readBody(req, MAX_REQUEST_BYTES);
-    if (!pool) {
+    let request: InvokeRequest;
+    try {
+      request = parseInvokeRequest(match[1] ?? '', url.searchParams, (name) => header(req, name));
+    } catch (err) {
+      if (!(err instanceof InvokeRequestError)) throw err;
+      awsError(res, err.status, err.type, err.message);
+      return;
+    }
+    const name = request.functionName;
+    const pool = this.#pool(name);
+    // The emulator serves each function's $LATEST only; any other version or alias does not exist.
+    if (!pool || (request.qualifier !== undefined && request.qualifier !== '$LATEST')) {
+      const qualified = request.qualifier === undefined ? name : `${name}:${request.qualifier}`;
       awsError(
         res,
         404,
         'ResourceNotFoundException',
-        `Function not found: arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`,
+        `Function not found: arn:aws:lambda:${REGION}:${ACCOUNT}:function:${qualified}`,
       );
       return;
     }
@@ -123,34 +128,23 @@ export class InvokeApiServer {
       );
       return;
     }
-    const clientContext = header(req, 'x-amz-client-context');
     const invocation = {
       requestId: randomUUID(),
       event,
       invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${pool.config.name}`,
-      traceId: header(req, 'x-amzn-trace-id'),
-      clientContext: clientContext ? Buffer.from(clientContext, 'base64').toString('utf8') : undefined,
-      tenantId: header(req, 'x-amz-tenant-id'),
+      traceId: request.traceId,
+      clientContext: request.clientContext,
+      tenantId: request.tenantId,
     };
-    const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
-    if (type === 'DryRun') {
+    if (request.invocationType === 'DryRun') {
       res.writeHead(204, { 'x-amzn-requestid': invocation.requestId });
       res.end();
       return;
     }
-    if (type === 'Event') {
+    if (request.invocationType === 'Event') {
       void pool.invoke(invocation);
       res.writeHead(202, { 'x-amzn-requestid': invocation.requestId, 'content-length': 0 });
       res.end();
-      return;
-    }
-    if (type !== 'RequestResponse') {
-      awsError(
-        res,
-        400,
-        'InvalidParameterValueException',
-        `X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, got ${type}`,
-      );
       return;
     }
     const result = await pool.invoke(invocation);
@@ -160,8 +154,9 @@ export class InvokeApiServer {
       'x-amzn-requestid': result.requestId,
       'x-amz-executed-version': '$LATEST',
     };
+    // Lambda names every function error `Unhandled`; the runtime's own error type stays in the body.
     if (result.status === 'error') headers['x-amz-function-error'] = 'Unhandled';
-    if (header(req, 'x-amz-log-type') === 'Tail') headers['x-amz-log-result'] = tail(result);
+    if (request.logType === 'Tail') headers['x-amz-log-result'] = tail(result);
     res.writeHead(200, headers);
     res.end(result.body);
   }

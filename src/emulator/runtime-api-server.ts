@@ -10,11 +10,28 @@ export interface RuntimeApiHandlers {
   /** `false` if the request id is not the invocation in flight. */
   response(requestId: string, body: Buffer): boolean;
   error(requestId: string, body: Buffer, errorType: string | undefined): boolean;
-  tooLarge(requestId: string, bytes: number): void;
+  /** A response or error body over the limit; `false` if the request id is not in flight. */
+  tooLarge(requestId: string, bytes: number): boolean;
   initError(body: Buffer, errorType: string | undefined): void;
 }
 
 const PREFIX = '/2018-06-01/runtime';
+
+/**
+ * The runtime's `Lambda-Runtime-Function-Error-Type` as the platform keeps it, the way RIE
+ * does: `Runtime.*` and `Function.*` names pass, anything else (a guest's free text, control
+ * characters, kilobytes) becomes `Function.Unknown` or `Runtime.Unknown`.
+ *
+ * ```ts
+ * platformErrorType('Runtime.OutOfMemory'); // 'Runtime.OutOfMemory'
+ * platformErrorType('Boom\r\nX: y');       // 'Runtime.Unknown'
+ * ```
+ */
+export function platformErrorType(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (/^(?:Runtime|Function)\.[A-Z][a-zA-Z]{1,63}$/.test(header)) return header;
+  return header.startsWith('Function.') ? 'Function.Unknown' : 'Runtime.Unknown';
+}
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -59,7 +76,7 @@ export class RuntimeApiServer {
   async #route(req: IncomingMessage, res: ServerResponse, handlers: RuntimeApiHandlers): Promise<void> {
     const path = (req.url ?? '').split('?')[0] ?? '';
     const errorType = req.headers['lambda-runtime-function-error-type'];
-    const type = Array.isArray(errorType) ? errorType[0] : errorType;
+    const type = platformErrorType(Array.isArray(errorType) ? errorType[0] : errorType);
 
     // GET /2018-06-01/runtime/invocation/next
     if (req.method === 'GET' && path === `${PREFIX}/invocation/next`) {
@@ -68,8 +85,17 @@ export class RuntimeApiServer {
     }
     // POST /2018-06-01/runtime/init/error
     if (req.method === 'POST' && path === `${PREFIX}/init/error`) {
-      const { bytes } = await readBody(req, MAX_RESPONSE_BYTES);
-      handlers.initError(bytes ?? Buffer.alloc(0), type);
+      const { bytes, size } = await readBody(req, MAX_RESPONSE_BYTES);
+      handlers.initError(
+        bytes ??
+          Buffer.from(
+            JSON.stringify({
+              errorType: 'Function.ResponseSizeTooLarge',
+              errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+            }),
+          ),
+        type,
+      );
       reply(res, 202, { status: 'OK' });
       return;
     }
@@ -77,17 +103,21 @@ export class RuntimeApiServer {
     if (req.method === 'POST' && match) {
       const [, requestId = '', kind] = match;
       const body = await readBody(req, MAX_RESPONSE_BYTES);
-      // POST /2018-06-01/runtime/invocation/{id}/response
-      if (kind === 'response' && body.bytes === undefined) {
-        handlers.tooLarge(requestId, body.size);
+      // An error body is a payload like a response (RIE sends both through one path): over
+      // the limit, the caller gets Function.ResponseSizeTooLarge and the runtime a 413.
+      if (body.bytes === undefined) {
+        if (!handlers.tooLarge(requestId, body.size)) {
+          reply(res, 400, { errorMessage: `Invalid request ID: ${requestId}`, errorType: 'InvalidRequestID' });
+          return;
+        }
         reply(res, 413, {
           errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
           errorType: 'RequestEntityTooLarge',
         });
         return;
       }
-      const bytes = body.bytes ?? Buffer.alloc(0);
-      // POST /2018-06-01/runtime/invocation/{id}/error
+      const bytes = body.bytes;
+      // POST /2018-06-01/runtime/invocation/{id}/response, POST /2018-06-01/runtime/invocation/{id}/error
       const accepted =
         kind === 'response' ? handlers.response(requestId, bytes) : handlers.error(requestId, bytes, type);
       if (!accepted) {
