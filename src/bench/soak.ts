@@ -1,26 +1,51 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { readdirSync } from 'node:fs';
 import { Emulator } from '../emulator/emulator.js';
 import type { FunctionConfig } from '../emulator/function-config.js';
+import { commandLine, openFileDescriptors, processMemory } from '../emulator/process-stats.js';
 
-/** Process resources at one moment of a soak. */
-export interface SoakSample {
-  invocations: number;
-  heapUsedMb: number;
+/** One runtime process at one moment of a soak. */
+export interface ProcessSample {
+  pid: number;
   rssMb: number;
   openFds: number;
-  environments: number;
-  runtimeRssMb: number;
+}
+
+/** The runtime processes under test at one moment: the function's execution environments. */
+export interface SoakSample {
+  invocations: number;
+  processes: ProcessSample[];
+  /** Sums over `processes`. */
+  rssMb: number;
+  openFds: number;
+}
+
+/** Whether the runtime processes' RSS and descriptors levelled off, and the figures compared. */
+export interface Plateau {
+  ok: boolean;
+  /** Median total RSS over the first and the last third of the samples after warm-up. */
+  rssEarlyMb: number;
+  rssLateMb: number;
+  /** Most descriptors held in the first and the last third. */
+  fdsEarly: number;
+  fdsLate: number;
+  /** Why it is not a plateau; empty when it is. */
+  problems: string[];
 }
 
 export interface SoakResult {
   concurrency: number;
   invocations: number;
   outcomes: Record<string, number>;
-  /** After warm-up (10 % of the run) and at the end. */
-  start: SoakSample;
-  end: SoakSample;
+  /** What was measured, e.g. `runtime processes: node …/wasm-runtime.mjs (pids 4242)`. */
+  measured: string;
+  /** Every runtime process seen during the run, with its command line. */
+  processes: { pid: number; command: string }[];
+  /** Sampled after warm-up (10 % of the run), evenly over the rest. */
+  samples: SoakSample[];
+  plateau: Plateau;
+  /** The emulator's own process (context only: it is not the process under test). */
+  emulator: { heapUsedMb: number; rssMb: number; openFds: number };
+  environments: number;
   durationMs: number;
 }
 
@@ -33,6 +58,14 @@ const MIX: { kind: string; body: string; weight: number }[] = [
   { kind: 'panic', body: '{"action":"panic","message":"soak panic"}', weight: 1 },
 ];
 
+/** Samples taken over the measured part of a run. */
+const SAMPLES = 60;
+/** RSS may settle this much higher late in the run than early (allocator and JIT noise). */
+const RSS_GROWTH = 0.1;
+const RSS_SLACK_MB = 8;
+/** Descriptors a process may hold beyond its early maximum (a socket being replaced). */
+const FD_SLACK_PER_PROCESS = 2;
+
 function pick(i: number): (typeof MIX)[number] {
   // Deterministic interleaving: the same sequence every run.
   let slot = (i * 7919) % 100;
@@ -43,51 +76,81 @@ function pick(i: number): (typeof MIX)[number] {
   return MIX[0] as (typeof MIX)[number];
 }
 
-/**
- * A full GC before each sample separates leaks from garbage not yet collected; without
- * `--expose-gc` the flag is set at run time and `gc` fetched from a fresh context.
- */
-function collectGarbage(): void {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (exposed) {
-    exposed();
-    return;
-  }
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+const round = (mb: number) => Math.round(mb * 10) / 10;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-function sample(emulator: Emulator, name: string, invocations: number): SoakSample {
-  collectGarbage();
-  const pids = emulator.pool(name)?.pids() ?? [];
-  const runtimeRss = pids.reduce((sum, pid) => {
-    try {
-      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return sum + (match ? Number(match[1]) / 1024 : 0);
-    } catch {
-      return sum;
-    }
-  }, 0);
+/** Reads `/proc` for each live runtime process of the function. */
+function sample(pids: number[], invocations: number): SoakSample {
+  const processes: ProcessSample[] = [];
+  for (const pid of pids) {
+    const memory = processMemory(pid);
+    const fds = openFileDescriptors(pid);
+    if (memory && fds !== undefined) processes.push({ pid, rssMb: round(memory.rssKb / 1024), openFds: fds });
+  }
   return {
     invocations,
-    heapUsedMb: Math.round((process.memoryUsage().heapUsed / 2 ** 20) * 10) / 10,
-    rssMb: Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10,
-    openFds: readdirSync('/proc/self/fd').length,
-    environments: emulator.pool(name)?.environmentCount ?? 0,
-    runtimeRssMb: Math.round(runtimeRss * 10) / 10,
+    processes,
+    rssMb: round(processes.reduce((sum, p) => sum + p.rssMb, 0)),
+    openFds: processes.reduce((sum, p) => sum + p.openFds, 0),
   };
 }
 
 /**
+ * The plateau criterion: over the samples after warm-up, the median total RSS of the last
+ * third is within 10 % + 8 MB of the first third's, and the most descriptors held in the last
+ * third exceed the first third's by at most 2 per process. A leak of a few hundred bytes per
+ * invocation over 30,000 invocations, or one descriptor per hundred, fails it.
+ */
+export function plateau(samples: SoakSample[]): Plateau {
+  const third = Math.max(1, Math.floor(samples.length / 3));
+  const early = samples.slice(0, third);
+  const late = samples.slice(-third);
+  const rssEarlyMb = round(median(early.map((s) => s.rssMb)));
+  const rssLateMb = round(median(late.map((s) => s.rssMb)));
+  const fdsEarly = Math.max(0, ...early.map((s) => s.openFds));
+  const fdsLate = Math.max(0, ...late.map((s) => s.openFds));
+  const processes = Math.max(1, ...samples.map((s) => s.processes.length));
+  const problems: string[] = [];
+  if (samples.length === 0 || samples.every((s) => s.processes.length === 0)) {
+    problems.push('no runtime process was sampled');
+  }
+  if (rssLateMb > rssEarlyMb * (1 + RSS_GROWTH) + RSS_SLACK_MB) {
+    problems.push(`runtime RSS grew from ${rssEarlyMb} MB to ${rssLateMb} MB`);
+  }
+  if (fdsLate > fdsEarly + FD_SLACK_PER_PROCESS * processes) {
+    problems.push(`runtime descriptors grew from ${fdsEarly} to ${fdsLate}`);
+  }
+  return { ok: problems.length === 0, rssEarlyMb, rssLateMb, fdsEarly, fdsLate, problems };
+}
+
+/**
  * Sends `invocations` mixed good and bad events to one function through a real emulator at
- * the given concurrency and reports heap, RSS, open descriptors and runtime processes after
- * warm-up and at the end: they must plateau, not grow with the number of invocations.
+ * the given concurrency, sampling the RSS and open descriptors of the function's runtime
+ * processes (`/proc/<pid>/status`, `/proc/<pid>/fd`) evenly after warm-up: they must
+ * plateau, not grow with the number of invocations.
+ *
+ * ```ts
+ * const result = await soak(faults, 30_000, 8);
+ * if (!result.plateau.ok) console.error(result.measured, result.plateau.problems);
+ * ```
  */
 export async function soak(fn: FunctionConfig, invocations: number, concurrency: number): Promise<SoakResult> {
   const emulator = await Emulator.start({ functions: [{ ...fn, maxConcurrency: concurrency }], logSink: () => {} });
+  const pool = emulator.pool(fn.name);
   const outcomes: Record<string, number> = {};
   const warmup = Math.floor(invocations / 10);
-  let start: SoakSample | undefined;
+  const every = Math.max(1, Math.floor((invocations - warmup) / SAMPLES));
+  const samples: SoakSample[] = [];
+  const seen = new Map<number, string>();
+  const observe = (at: number) => {
+    const pids = pool?.pids() ?? [];
+    for (const pid of pids) if (!seen.has(pid)) seen.set(pid, commandLine(pid) ?? '?');
+    samples.push(sample(pids, at));
+  };
   let next = 0;
   const began = performance.now();
   try {
@@ -95,7 +158,7 @@ export async function soak(fn: FunctionConfig, invocations: number, concurrency:
       for (;;) {
         const i = next++;
         if (i >= invocations) return;
-        if (i === warmup) start = sample(emulator, fn.name, i);
+        if (i >= warmup && (i - warmup) % every === 0) observe(i);
         const event = pick(i);
         const response = await fetch(`${emulator.endpoint}/2015-03-31/functions/${fn.name}/invocations`, {
           method: 'POST',
@@ -107,13 +170,23 @@ export async function soak(fn: FunctionConfig, invocations: number, concurrency:
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
-    const end = sample(emulator, fn.name, invocations);
+    observe(invocations);
+    const processes = [...seen].map(([pid, command]) => ({ pid, command }));
+    const commands = [...new Set(processes.map((p) => p.command))].join('; ');
     return {
       concurrency,
       invocations,
       outcomes,
-      start: start ?? end,
-      end,
+      measured: `runtime processes: ${commands} (pids ${processes.map((p) => p.pid).join(', ')})`,
+      processes,
+      samples,
+      plateau: plateau(samples),
+      emulator: {
+        heapUsedMb: round(process.memoryUsage().heapUsed / 2 ** 20),
+        rssMb: round(process.memoryUsage().rss / 2 ** 20),
+        openFds: readdirSync('/proc/self/fd').length,
+      },
+      environments: pool?.environmentCount ?? 0,
       durationMs: Math.round(performance.now() - began),
     };
   } finally {
