@@ -8,6 +8,9 @@ Usage, from a checkout of the test suite:
 
 Set WASI_LAMBDA to the command that starts the CLI when it is not `npx wasi-lambda`
 (e.g. WASI_LAMBDA="node /path/to/wasi-lambda/dist/cli.js").
+
+A test's `root` folder is preopened as the guest's `/`, as the wasmtime adapter does;
+`wasi-lambda run` copies it into memory and never writes it back.
 """
 
 import os
@@ -34,10 +37,11 @@ def get_wasi_worlds():
     return ["wasi:cli/command"]
 
 
-def compute_argv(test_path, args, env, dirs):
+def compute_argv(test_path, args_env_root, proposals, wasi_world, wasi_version):
+    args, env, root = args_env_root
     argv = _COMMAND + ["run", test_path]
     for name, value in env.items():
         argv += ["--env", f"{name}={value}"]
-    for host, guest in dirs:
-        argv += ["--dir", f"{host}::{guest}"]
+    if root:
+        argv += ["--dir", f"{root}::/"]
     return argv + ["--"] + list(args)
