@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RESPONSE_BYTES } from '../src/emulator/limits.js';
+import { platformErrorType } from '../src/emulator/runtime-api-server.js';
 import { fn, type Running, startEmulator } from './support/emulator.js';
 import { bootstrapPath, handlerPath } from './support/handlers.js';
 
@@ -145,6 +146,15 @@ describe('the emulator and the runtimes under hostile input', () => {
       expect(json(next.body)).toEqual({ held: 0 });
       expect(running.emulator.pool('hostile-node')?.environmentCount).toBe(1);
     });
+  });
+
+  it('a runtime’s own error-type header is kept only as a Runtime.* or Function.* name, as RIE keeps it', () => {
+    expect(platformErrorType('Runtime.OutOfMemory')).toBe('Runtime.OutOfMemory');
+    expect(platformErrorType('Function.ResponseSizeTooLarge')).toBe('Function.ResponseSizeTooLarge');
+    expect(platformErrorType('Function.Bad\u00ff')).toBe('Function.Unknown');
+    for (const [, type] of SMUGGLING_TYPES) expect(platformErrorType(type)).toBe('Runtime.Unknown');
+    expect(platformErrorType('Runtime.Fine\r\nX: y')).toBe('Runtime.Unknown');
+    expect(platformErrorType(undefined)).toBeUndefined();
   });
 
   it('a runtime’s own error-type header never reaches the caller or the log raw', async () => {

@@ -17,6 +17,11 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 /** An AWS JSON error: the SDK reads the type from `x-amzn-ErrorType`. */
 function awsError(res: ServerResponse, status: number, type: string, message: string): void {
+  // A failure after the answer began can only end the connection.
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   const body = JSON.stringify({ Type: 'User', message });
   res.writeHead(status, {
     'content-type': 'application/json',
