@@ -21,7 +21,7 @@ const CR = 0x0d;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Tab, visible ASCII and obs-text: no CR, LF, NUL or other controls, nothing beyond latin1. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-/** An absolute path of RFC 3986 `pchar` segments; no query, fragment, or dot segments. */
+/** An absolute path of non-empty RFC 3986 `pchar` segments: no query, fragment or `//`. */
 const CLEAN_PATH = /^(?:\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+)+$/;
 /** Headers the connection itself writes; a caller setting them would contradict it. */
 const RESERVED = new Set(['host', 'connection', 'content-length', 'transfer-encoding']);
@@ -30,11 +30,21 @@ function protocolError(message: string): WasiLambdaError {
   return new WasiLambdaError('INVALID_INPUT', `Runtime API: ${message}`);
 }
 
+/** `.` or `..`, also when percent-encoded (a server may decode before it resolves). */
+function isDotSegment(segment: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    return true;
+  }
+  return decoded === '.' || decoded === '..';
+}
+
 /** Refuses what would let a value become a second header or a second request. */
 function checkRequest(method: string, path: string, headers: Record<string, string>): void {
   if (!TOKEN.test(method)) throw protocolError(`refusing the request method ${JSON.stringify(method)}`);
-  const segments = path.split('/');
-  if (!CLEAN_PATH.test(path) || segments.some((s) => s === '.' || s === '..')) {
+  if (path !== '/' && (!CLEAN_PATH.test(path) || path.split('/').some(isDotSegment))) {
     throw protocolError(`refusing the request path ${JSON.stringify(path)}: not a clean absolute path`);
   }
   for (const [name, value] of Object.entries(headers)) {
