@@ -1,6 +1,6 @@
 import { Errno, WasiError } from './errno.js';
 import { MAX_FDS } from './limits.js';
-import type { Directory, File } from './memfs.js';
+import { type Directory, type File, FileType } from './memfs.js';
 import { Rights } from './rights.js';
 
 /** `fdflags`. */
@@ -112,4 +112,20 @@ function release(d: Descriptor): void {
 /** Whether a descriptor may be polled (`POLL_FD_READWRITE`). */
 export function pollable(d: Descriptor): boolean {
   return (d.rightsBase & Rights.POLL_FD_READWRITE) !== 0;
+}
+
+/** The `filetype` `fd_fdstat_get` reports for a descriptor. */
+export function filetypeOf(d: Descriptor): number {
+  switch (d.kind) {
+    case 'file':
+      return FileType.REGULAR_FILE;
+    case 'directory':
+      return FileType.DIRECTORY;
+    default:
+      // Not CHARACTER_DEVICE: to wasi-libc (and Rust's IsTerminal) a character device
+      // without seek rights is a terminal, and a guest that thinks it writes to one colours
+      // its output — escape codes in the log. Lambda's stdout is a pipe; preview1 has no
+      // type for that.
+      return FileType.UNKNOWN;
+  }
 }
