@@ -49,7 +49,7 @@ export class MemoryFilesystem {
     return this.#inodes;
   }
 
-  /** @internal Throws `ENOSPC` unless `delta` more bytes fit the quota. */
+  /** Throws `ENOSPC` (a `WasiError`) unless `delta` more bytes fit the quota. */
   checkRoom(delta: number): void {
     if (delta > 0 && this.#bytes + delta > this.limits.maxBytes) throw new WasiError(Errno.NOSPC);
   }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { toError, WasiLambdaError } from '../../errors.js';
 import { GuestExit } from '../../host/outcome.js';
-import { DeadlineExceeded, type Directory, MemoryFilesystem, Preview1, WasiError } from '../../wasi/index.js';
+import { type Directory, MemoryFilesystem, Preview1, WasiError } from '../../wasi/index.js';
 import { Symlink } from '../../wasi/memfs.js';
 import { parseKeyValues } from '../key-values.js';
 
@@ -56,17 +56,21 @@ function copyIn(hostDir: string, into: Directory, spec: string): void {
       const path = join(hostDir, name);
       const stat = lstatSync(path);
       if (stat.isDirectory()) copyIn(path, into.makeDirectory(name), spec);
-      else if (stat.isFile()) into.makeFile(name).write(0, readFileSync(path));
-      else if (stat.isSymbolicLink()) into.link(name, new Symlink(into.fs, readlinkSync(path)));
+      else if (stat.isFile()) {
+        // Checked before reading: a host file larger than the quota is never loaded.
+        into.fs.checkRoom(stat.size);
+        into.makeFile(name).write(0, readFileSync(path));
+      } else if (stat.isSymbolicLink()) into.link(name, new Symlink(into.fs, readlinkSync(path)));
     }
   } catch (err) {
+    if (err instanceof WasiLambdaError) throw err;
     if (err instanceof WasiError) {
       throw new WasiLambdaError(
         'INVALID_INPUT',
         `--dir ${spec}: ${hostDir} does not fit the in-memory filesystem (${into.fs.limits.maxBytes / 2 ** 20} MB, ${into.fs.limits.maxFiles} files); map a smaller directory`,
       );
     }
-    throw err;
+    throw new WasiLambdaError('INVALID_INPUT', `--dir ${spec}: cannot copy ${hostDir}: ${toError(err).message}`);
   }
 }
 
@@ -127,7 +131,6 @@ export async function runCommand(file: string, args: string[], options: RunComma
     return 0;
   } catch (err) {
     if (err instanceof GuestExit) return err.exitCode;
-    if (err instanceof DeadlineExceeded) throw err;
     process.stderr.write(`wasi-lambda: the guest trapped: ${toError(err).message}\n`);
     return TRAP_STATUS;
   } finally {
