@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { wasiP2Imports } from '../src/component/wasi-p2.js';
 import { GuestExit } from '../src/host/outcome.js';
 import { DeadlineExceeded, Errno, MemoryFilesystem, Preview1, type WasiOptions } from '../src/wasi/index.js';
-import { Symlink } from '../src/wasi/memfs.js';
 
 /**
  * Hostile WASI calls, one attack per test, run in-process on wasi-lambda's own layer: each
@@ -249,6 +248,25 @@ describe('hostile WASI calls on our own preview1 layer', () => {
     expect(fs.usedFiles).toBe(4);
   });
 
+  it('names and symlink targets count against the quota: empty entries cannot fill host memory', async () => {
+    const fs = new MemoryFilesystem({ maxBytes: 64 * 1024 });
+    // Symlinks "A", "B", … each to a 4,000-byte target, until one fails.
+    const g = await guest(
+      `(local $i i32) (local $r i32)
+      (memory.fill (i32.const 200) (i32.const 97) (i32.const 4000))
+      (loop $l
+        (i32.store8 (i32.const 100) (i32.add (i32.const 65) (local.get $i)))
+        (local.set $r (call $path_symlink (i32.const 200) (i32.const 4000) (i32.const 3) (i32.const 100) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.and (i32.eqz (local.get $r)) (i32.lt_u (local.get $i) (i32.const 50)))))
+      (local.get $r)`,
+      { preopens: { '/tmp': fs.root } },
+    );
+    expect(g.go()).toBe(Errno.NOSPC);
+    expect(fs.usedBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(fs.root.entries.size).toBeLessThan(17);
+  });
+
   it('neither .. nor a symlink (absolute or relative) leads out of a preopen', async () => {
     const fs = new MemoryFilesystem();
     fs.root.makeDirectory('sub');
@@ -324,7 +342,7 @@ describe('hostile WASI calls on our own preview1 layer', () => {
       const fs = new MemoryFilesystem({ maxBytes: 2 ** 20, maxFiles: 64 });
       fs.root.makeDirectory('d').makeFile('f').write(0, new Uint8Array(10));
       fs.root.makeDirectory('e');
-      fs.root.link('s', new Symlink(fs, 'd/f'));
+      fs.root.makeSymlink('s', 'd/f');
       const wasi = new Preview1({
         args: ['a'],
         env: { K: 'V' },

@@ -184,6 +184,7 @@ export class Directory extends InodeBase {
 
   /** A new empty subdirectory called `name` (which must not exist). */
   makeDirectory(name: string): Directory {
+    this.fs.checkRoom(entryBytes(name));
     const dir = new Directory(this.fs, this);
     this.link(name, dir);
     return dir;
@@ -191,13 +192,28 @@ export class Directory extends InodeBase {
 
   /** A new empty file called `name` (which must not exist). */
   makeFile(name: string): File {
+    this.fs.checkRoom(entryBytes(name));
     const file = new File(this.fs);
     this.link(name, file);
     return file;
   }
 
-  /** Adds an entry for an existing inode. */
+  /** A new symbolic link called `name` (which must not exist) to `target`; the target counts against the quota. */
+  makeSymlink(name: string, target: string): Symlink {
+    const targetBytes = Buffer.byteLength(target);
+    this.fs.checkRoom(entryBytes(name) + targetBytes);
+    const link = new Symlink(this.fs, target);
+    this.fs.chargeBytes(targetBytes);
+    this.link(name, link);
+    return link;
+  }
+
+  /**
+   * Adds an entry `name` (which must not exist) for an existing inode. Names count against
+   * the quota, so a guest cannot fill host memory with entries whose files are empty.
+   */
   link(name: string, node: Inode): void {
+    this.fs.chargeBytes(entryBytes(name));
     this.entries.set(name, node);
     node.nlink++;
     if (node instanceof Directory) node.parent = this;
@@ -209,15 +225,34 @@ export class Directory extends InodeBase {
     const node = this.entries.get(name);
     if (node === undefined) return;
     this.entries.delete(name);
+    this.fs.chargeBytes(-entryBytes(name));
     node.nlink--;
     node.ctim = now();
     this.modified();
     if (node instanceof File) node.releaseIfUnused();
-    else if (node.nlink === 0 || node instanceof Directory) {
-      // Directories have exactly one link; symlinks hold no descriptor.
-      if (node instanceof Directory) node.parent = undefined;
+    else if (node instanceof Directory) {
+      // A directory has exactly one link: it is gone (descriptors on it see ENOENT).
+      node.parent = undefined;
+      this.fs.releaseInode();
+    } else if (node.nlink === 0) {
+      this.fs.chargeBytes(-node.size);
       this.fs.releaseInode();
     }
+  }
+
+  /** Moves the entry `name` to `to` as `newName` (which must not exist): `rename` without the checks. */
+  move(name: string, to: Directory, newName: string): void {
+    const node = this.entries.get(name);
+    if (node === undefined) return;
+    // One filesystem (rename across preopens of different ones is EXDEV): charge the net
+    // change first, so a full quota fails the move before anything changed.
+    this.fs.chargeBytes(entryBytes(newName) - entryBytes(name));
+    this.entries.delete(name);
+    to.entries.set(newName, node);
+    if (node instanceof Directory) node.parent = to;
+    this.modified();
+    to.modified();
+    node.ctim = now();
   }
 
   /** Whether `other` is this directory or below it (a rename must not create a cycle). */
@@ -227,7 +262,10 @@ export class Directory extends InodeBase {
   }
 }
 
-/** A symbolic link: a path, resolved only within the preopen it was reached from. */
+/**
+ * A symbolic link: a path, resolved only within the preopen it was reached from. Create one
+ * with {@link Directory.makeSymlink}, which charges its target to the quota.
+ */
 export class Symlink extends InodeBase {
   readonly type = FileType.SYMBOLIC_LINK;
 
@@ -244,3 +282,11 @@ export class Symlink extends InodeBase {
 }
 
 export type Inode = File | Directory | Symlink;
+
+/** What a directory entry costs the quota: its name, and a little for the entry itself. */
+function entryBytes(name: string): number {
+  return Buffer.byteLength(name) + ENTRY_OVERHEAD_BYTES;
+}
+
+/** A rough share of a Map entry and an inode object, so a million empty files are not free. */
+const ENTRY_OVERHEAD_BYTES = 64;

@@ -549,12 +549,7 @@ export class Preview1 {
         }
         if (dst.node === node) return Errno.SUCCESS;
         if (dst.node !== undefined) dst.parent.unlink(dst.name);
-        src.parent.entries.delete(src.name);
-        src.parent.modified();
-        dst.parent.entries.set(dst.name, node);
-        if (node instanceof Directory) node.parent = dst.parent;
-        dst.parent.modified();
-        node.ctim = clockNow(ClockId.REALTIME);
+        src.parent.move(src.name, dst.parent, dst.name);
         return Errno.SUCCESS;
       },
       path_symlink: (oldPath: unknown, oldLen: unknown, fd: unknown, newPath: unknown, newLen: unknown) => {
@@ -568,7 +563,7 @@ export class Preview1 {
         // A link to an absolute path could never be followed inside the preopen: refuse it
         // up front (wasi-testsuite's symlink_create expects an error).
         if (target.startsWith('/')) throw new WasiError(Errno.NOTCAPABLE);
-        r.parent.link(r.name, new Symlink(r.parent.fs, target));
+        r.parent.makeSymlink(r.name, target);
         return Errno.SUCCESS;
       },
       path_unlink_file: (fd: unknown, path: unknown, len: unknown) => {

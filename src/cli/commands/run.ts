@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { toError, WasiLambdaError } from '../../errors.js';
 import { GuestExit } from '../../host/outcome.js';
 import { type Directory, MemoryFilesystem, Preview1, WasiError } from '../../wasi/index.js';
-import { Symlink } from '../../wasi/memfs.js';
 import { parseKeyValues } from '../key-values.js';
 
 export interface RunCommandOptions {
@@ -60,7 +59,7 @@ function copyIn(hostDir: string, into: Directory, spec: string): void {
         // Checked before reading: a host file larger than the quota is never loaded.
         into.fs.checkRoom(stat.size);
         into.makeFile(name).write(0, readFileSync(path));
-      } else if (stat.isSymbolicLink()) into.link(name, new Symlink(into.fs, readlinkSync(path)));
+      } else if (stat.isSymbolicLink()) into.makeSymlink(name, readlinkSync(path));
     }
   } catch (err) {
     if (err instanceof WasiLambdaError) throw err;
