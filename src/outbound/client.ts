@@ -1,0 +1,303 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { checkEgress, type EgressTarget, parseRequestUrl, type Resolver, systemResolver } from './egress-check.js';
+import type { EgressPolicy } from './egress-policy.js';
+import { failure, type OutboundFailure, type OutboundResult } from './outbound-result.js';
+import { checkMethod, requestHeaders, responseHeaders } from './request-headers.js';
+
+/** Lambda's synchronous payload limit: a request body the guest could hold is no larger. */
+export const MAX_REQUEST_BODY_BYTES = 6 * 1024 * 1024;
+export const DEFAULT_MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+/** Connections to one origin at once; more calls wait for a free one (within their deadline). */
+export const DEFAULT_MAX_SOCKETS_PER_ORIGIN = 16;
+/**
+ * An idle kept-alive connection is closed after this long: below the 5 s idle timeout of
+ * Node.js servers (and most others), so the server rarely closes one as it is reused.
+ */
+const IDLE_SOCKET_MS = 4_000;
+
+/** Methods that may be sent again when a kept-alive connection turns out to be dead. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+export interface OutboundRequest {
+  method: string;
+  /** An absolute `http:` or `https:` URL. */
+  url: string;
+  /** In order; repeats allowed. See `requestHeaders` for what is computed, refused or dropped. */
+  headers?: readonly (readonly [string, string])[] | undefined;
+  /** At most `MAX_REQUEST_BODY_BYTES`. */
+  body?: Uint8Array | undefined;
+  /** The guest's own bound on this call in ms; the invocation's deadline applies regardless. */
+  timeoutMs?: number | undefined;
+}
+
+export interface SendOptions {
+  /** The invocation's deadline, in ms since the epoch (Lambda's `deadline_ms`). */
+  deadlineMs: number;
+}
+
+export interface OutboundClientOptions {
+  /** Where requests may go (`parseEgressPolicy`). */
+  policy: EgressPolicy;
+  /** Told every refusal's message, for the function's log. */
+  onDenied?: ((message: string) => void) | undefined;
+  /** The largest response body accepted, in bytes (default 6 MB). */
+  maxResponseBytes?: number | undefined;
+  /**
+   * Certificates trusted instead of Node's default store, as Node's own `ca` option does (for
+   * tests and private CAs). Unset, the default store applies: Node's bundled Mozilla roots
+   * plus the PEM file named by `NODE_EXTRA_CA_CERTS` when the process started (or the system
+   * store under `--use-openssl-ca`). On Lambda's Node.js 20+ runtimes the Amazon roots are in
+   * `/var/runtime/ca-cert.pem`, loaded only when `NODE_EXTRA_CA_CERTS` names it.
+   */
+  ca?: string | readonly string[] | undefined;
+  /** Name resolution; default `dns.lookup` with every address. Tests substitute their own. */
+  resolve?: Resolver | undefined;
+  maxSocketsPerOrigin?: number | undefined;
+}
+
+type Phase = 'connect' | 'tls' | 'request' | 'body';
+
+interface Attempt {
+  result: OutboundResult;
+  /** A reset on a reused kept-alive connection before any response: safe to send again. */
+  staleConnection: boolean;
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
+
+function isTlsCode(code: string): boolean {
+  return (
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME_MISMATCH/.test(code)
+  );
+}
+
+/** Maps a Node.js error to the stable code, by what the call had reached when it failed. */
+function classify(err: unknown, phase: Phase, where: string, address: string): OutboundFailure {
+  const code = errorCode(err);
+  const detail = code === '' ? (err as Error).message : `${code}: ${(err as Error).message}`;
+  if (code.startsWith('HPE_')) {
+    return failure('ProtocolError', `${where} sent a response that is not valid HTTP/1.1 (${detail})`);
+  }
+  if (phase === 'connect') return failure('ConnectError', `cannot connect to ${where} at ${address} (${detail})`);
+  if (phase === 'tls' || isTlsCode(code)) return failure('TlsError', `TLS with ${where} failed (${detail})`);
+  if (RESET_CODES.has(code)) {
+    return failure('ConnectionReset', `${where} closed the connection before the response was complete (${detail})`);
+  }
+  return failure('ProtocolError', `the exchange with ${where} failed (${detail})`);
+}
+
+/**
+ * The host's outbound HTTP engine: every request is checked against the egress policy
+ * (`checkEgress`) before a byte leaves, then sent over a kept-alive connection to the checked
+ * address. Redirects are returned, never followed; bodies stay bytes (no decompression); the
+ * whole call is bounded by `min(request.timeoutMs, deadline)`. `send` never rejects.
+ *
+ * ```ts
+ * const outbound = new OutboundClient({ policy: parseAllowHosts(process.env), onDenied: log });
+ * const result = await outbound.send({ method: 'GET', url: 'https://api.example.com/v1' }, { deadlineMs });
+ * if (!result.ok) console.log(result.code, result.message);
+ * ```
+ */
+export class OutboundClient {
+  readonly #policy: EgressPolicy;
+  readonly #onDenied: ((message: string) => void) | undefined;
+  readonly #maxResponseBytes: number;
+  readonly #resolve: Resolver;
+  // One agent per scheme pools connections per origin (host, port, TLS options) inside it,
+  // so calls to one origin share connections and the TLS session cache across invocations.
+  readonly #http: http.Agent;
+  readonly #https: https.Agent;
+
+  constructor(options: OutboundClientOptions) {
+    this.#policy = options.policy;
+    this.#onDenied = options.onDenied;
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.#resolve = options.resolve ?? systemResolver;
+    const pool = {
+      keepAlive: true,
+      maxSockets: options.maxSocketsPerOrigin ?? DEFAULT_MAX_SOCKETS_PER_ORIGIN,
+      maxFreeSockets: 4,
+      timeout: IDLE_SOCKET_MS,
+      scheduling: 'lifo' as const,
+    };
+    this.#http = new http.Agent(pool);
+    this.#https = new https.Agent({
+      ...pool,
+      // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the host's environment cannot turn it off.
+      rejectUnauthorized: true,
+      ...(options.ca === undefined ? {} : { ca: typeof options.ca === 'string' ? options.ca : [...options.ca] }),
+    });
+  }
+
+  /** Performs one request for the guest; resolves to a response or a typed failure. */
+  async send(request: OutboundRequest, options: SendOptions): Promise<OutboundResult> {
+    const shape = this.#checkShape(request);
+    if (shape !== undefined) return shape;
+    const own = request.timeoutMs ?? Number.POSITIVE_INFINITY;
+    const remaining = options.deadlineMs - Date.now();
+    const budget = Math.min(own, remaining);
+    const bound = own < remaining ? `the request's timeout of ${own} ms` : "the invocation's deadline";
+    if (!(budget > 0)) return failure('Timeout', `${bound} had passed before the request was sent`);
+
+    const parsed = parseRequestUrl(request.url);
+    if ('code' in parsed) return parsed;
+    const prepared = requestHeaders(request.headers ?? [], parsed.url, request.body?.length);
+    if (!prepared.ok) return prepared;
+    const { headers } = prepared;
+
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), budget);
+    const timedOut = () =>
+      failure('Timeout', `no complete response from ${parsed.url.host} within ${Math.round(budget)} ms (${bound})`);
+    try {
+      const target = await Promise.race([
+        checkEgress(parsed, this.#policy, this.#resolve),
+        new Promise<undefined>((resolve) => abort.signal.addEventListener('abort', () => resolve(undefined))),
+      ]);
+      if (target === undefined) return timedOut();
+      if ('code' in target) {
+        if (target.code === 'EgressDenied') this.#onDenied?.(target.message);
+        return target;
+      }
+      const method = request.method.toUpperCase();
+      let attempt = await this.#attempt(target, method, headers, request.body, abort.signal);
+      // A kept-alive connection the server (or a frozen Lambda sandbox) dropped while idle
+      // fails on its first write; Node documents this retry for exactly that case.
+      if (attempt.staleConnection && IDEMPOTENT.has(method)) {
+        attempt = await this.#attempt(target, method, headers, request.body, abort.signal);
+      }
+      return abort.signal.aborted && !attempt.result.ok ? timedOut() : attempt.result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes every pooled connection; calls in flight fail. */
+  close(): void {
+    this.#http.destroy();
+    this.#https.destroy();
+  }
+
+  #checkShape(request: OutboundRequest): OutboundFailure | undefined {
+    const method = checkMethod(request.method);
+    if (method !== undefined) return method;
+    if (request.body !== undefined && request.body.length > MAX_REQUEST_BODY_BYTES) {
+      return failure(
+        'InvalidRequest',
+        `the request body is ${request.body.length} bytes; at most ${MAX_REQUEST_BODY_BYTES} are sent`,
+      );
+    }
+    const timeout = request.timeoutMs;
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+      return failure('InvalidRequest', `timeoutMs is ${timeout}; give a positive number of milliseconds`);
+    }
+    return undefined;
+  }
+
+  #attempt(
+    target: EgressTarget,
+    method: string,
+    headers: Record<string, string | string[]>,
+    body: Uint8Array | undefined,
+    signal: AbortSignal,
+  ): Promise<Attempt> {
+    const { address, family, url } = target;
+    const where = url.host;
+    const max = this.#maxResponseBytes;
+    // The connection goes to the address checkEgress approved, whatever DNS says by now.
+    const pinned: LookupFunction = (_hostname, opts, callback) => {
+      if (opts.all) callback(null, [{ address, family }]);
+      else callback(null, address, family);
+    };
+    return new Promise<Attempt>((resolve) => {
+      let phase: Phase = 'connect';
+      let reused = false;
+      let settled = false;
+      const settle = (result: OutboundResult, staleConnection = false) => {
+        if (settled) return;
+        settled = true;
+        resolve({ result, staleConnection });
+      };
+      const fail = (err: unknown) => {
+        const result = classify(err, phase, where, address);
+        settle(result, reused && phase === 'request' && result.code === 'ConnectionReset' && !signal.aborted);
+      };
+
+      const req = (target.secure ? https : http).request({
+        agent: target.secure ? this.#https : this.#http,
+        host: target.hostname,
+        port: target.port,
+        method,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        lookup: pinned,
+        signal,
+      });
+      req.on('socket', (socket) => {
+        reused = req.reusedSocket;
+        if (!socket.connecting) {
+          phase = 'request';
+          return;
+        }
+        socket.once('connect', () => {
+          if (phase === 'connect') phase = target.secure ? 'tls' : 'request';
+        });
+        if (target.secure) socket.once('secureConnect', () => (phase = 'request'));
+      });
+      req.on('error', fail);
+      req.on('upgrade', (_res, socket) => {
+        socket.destroy();
+        settle(failure('ProtocolError', `${where} switched protocols (101), which outbound HTTP does not support`));
+      });
+      req.on('response', (res) => {
+        phase = 'body';
+        const declared = Number(res.headers['content-length']);
+        if (declared > max) {
+          settle(
+            failure('ResponseTooLarge', `${where} announced a ${declared}-byte body; at most ${max} are accepted`),
+          );
+          req.destroy();
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > max) {
+            // Dropping the connection stops the transfer: nothing past the limit is buffered.
+            settle(
+              failure('ResponseTooLarge', `the response from ${where} exceeds ${max} bytes; the rest was not read`),
+            );
+            req.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          // A fresh buffer: the chunks are slices of larger socket buffers the guest must not see.
+          const bytes = new Uint8Array(size);
+          let offset = 0;
+          for (const chunk of chunks) {
+            bytes.set(chunk, offset);
+            offset += chunk.length;
+          }
+          settle({ ok: true, status: res.statusCode ?? 0, headers: responseHeaders(res.rawHeaders), body: bytes });
+        });
+        res.on('error', fail);
+        res.on('close', () => {
+          if (!res.complete) fail(Object.assign(new Error('the response ended early'), { code: 'ECONNRESET' }));
+        });
+      });
+      req.end(body);
+    });
+  }
+}
