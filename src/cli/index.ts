@@ -66,6 +66,12 @@ program
   .option('--function-name <name>', 'function name (default: the handler name)')
   .option('--env <KEY=VALUE>', 'grant the guest an environment variable (repeatable)', collect, [])
   .option('--tmp <mb>', 'grant the guest an in-memory /tmp of this many MB', positiveInt)
+  .option(
+    '--allow-host <host[:port]>',
+    'grant outbound HTTP to host (ports 80, 443), host:port, *.suffix or an IP address (repeatable)',
+    collect,
+    [],
+  )
   .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
   .addOption(
     new Option(

@@ -5,6 +5,7 @@ import type { HostConfig, Isolation } from '../host/load-host.js';
 import { guestMemoryPages } from '../host/memory-limit.js';
 import type { InstanceMode, TmpGrant, WasmHostOptions } from '../host/wasm-host.js';
 import { parseLogFormat } from '../logging/log-format.js';
+import { type EgressPolicy, parseEgressPolicy } from '../outbound/egress-policy.js';
 import { guestEnvironment } from './guest-env.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -97,16 +98,34 @@ export function hostOptions(env: Env): Omit<WasmHostOptions, 'logSink'> {
 }
 
 /**
+ * `WASI_LAMBDA_ALLOW_HOSTS`: where the guest's outbound HTTP may go, comma-separated `host`
+ * (ports 80 and 443), `host:port`, `*.suffix` or an IP address. Unset: nowhere.
+ *
+ * ```ts
+ * parseAllowHosts({ WASI_LAMBDA_ALLOW_HOSTS: 'api.example.com, *.amazonaws.com:443' });
+ * ```
+ */
+export function parseAllowHosts(env: Env): EgressPolicy {
+  const entries = (env.WASI_LAMBDA_ALLOW_HOSTS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  return parseEgressPolicy(entries, 'WASI_LAMBDA_ALLOW_HOSTS');
+}
+
+/**
  * The host configuration a Lambda environment describes: `WASI_LAMBDA_BACKEND=component` runs
  * the transpiled component in `WASI_LAMBDA_COMPONENT` (default: `component/` next to the
  * entry), anything else the core module (`modulePath`); `WASI_LAMBDA_ISOLATION` picks
  * `worker` (default) or `inline`. Log lines go to stdout (fd 1), which CloudWatch reads.
+ * `allowHosts` is the egress grant (`parseAllowHosts`), for the bridge that performs the
+ * guest's outbound HTTP on the main thread.
  *
  * ```ts
  * const host = await loadHost(hostConfig(process.env, import.meta.url));
  * ```
  */
-export function hostConfig(env: Env, entryUrl: string): HostConfig {
+export function hostConfig(env: Env, entryUrl: string): HostConfig & { allowHosts: EgressPolicy } {
   const options = hostOptions(env);
   const isolation = parseIsolation(env.WASI_LAMBDA_ISOLATION, 'WASI_LAMBDA_ISOLATION');
   const guest =
@@ -116,5 +135,5 @@ export function hostConfig(env: Env, entryUrl: string): HostConfig {
           dir: env.WASI_LAMBDA_COMPONENT ?? fileURLToPath(new URL('./component/', entryUrl)),
         }
       : { kind: 'core' as const, path: modulePath(env, entryUrl) };
-  return { guest, options, isolation, logFd: 1 };
+  return { guest, options, isolation, logFd: 1, allowHosts: parseAllowHosts(env) };
 }

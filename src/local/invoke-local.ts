@@ -2,13 +2,14 @@ import { performance } from 'node:perf_hooks';
 import { type BuildOptions, buildHandlers } from '../build/build-handlers.js';
 import { buildComponents } from '../component/build-components.js';
 import { WasiLambdaError } from '../errors.js';
-import { type Isolation, loadHost } from '../host/load-host.js';
+import { type HostConfig, type Isolation, loadHost } from '../host/load-host.js';
 import { guestMemoryPages } from '../host/memory-limit.js';
 import type { InvokeOutcome, TmpGrant } from '../host/wasm-host.js';
 import type { Backend } from '../lambda/host-config.js';
 import { fdSink } from '../logging/fd-sink.js';
 import type { LogFormat } from '../logging/log-format.js';
 import { endLine, maxMemoryUsedMb, reportLine, startLine } from '../logging/report.js';
+import { type EgressPolicy, parseEgressPolicy } from '../outbound/egress-policy.js';
 import { LOCAL_DEFAULTS, type LocalFunctionConfig, localContext } from './local-context.js';
 
 export interface InvokeLocalOptions {
@@ -36,6 +37,8 @@ export interface InvokeLocalOptions {
   build?: Omit<BuildOptions, 'workspace'> | undefined;
   /** Run the core module (default) or the component built from it. */
   backend?: Backend | undefined;
+  /** Egress grants (`WASI_LAMBDA_ALLOW_HOSTS` entries); default: none. */
+  allowHosts?: readonly string[] | undefined;
 }
 
 export interface InvokeLocalResult {
@@ -70,6 +73,8 @@ export async function resolveHandler(handler: string, workspace?: string, build?
  * ```
  */
 export async function invokeLocal(options: InvokeLocalOptions): Promise<InvokeLocalResult> {
+  // Checked first: a malformed grant should not wait for a build to be reported.
+  const allowHosts = parseEgressPolicy(options.allowHosts ?? [], '--allow-host');
   // A caller's own sink is a function, which cannot cross into a worker: it runs inline.
   const isolation: Isolation = options.isolation ?? (options.logSink ? 'inline' : 'worker');
   const logFd = options.logFd ?? 2;
@@ -85,7 +90,7 @@ export async function invokeLocal(options: InvokeLocalOptions): Promise<InvokeLo
   const config: LocalFunctionConfig = { ...LOCAL_DEFAULTS, ...options.config, functionName };
 
   const initStart = performance.now();
-  const host = await loadHost({
+  const hostConfig: HostConfig & { allowHosts: EgressPolicy } = {
     guest: component ? { kind: 'component', dir: path } : { kind: 'core', path },
     options: {
       env: options.env,
@@ -98,7 +103,9 @@ export async function invokeLocal(options: InvokeLocalOptions): Promise<InvokeLo
     logFd,
     logSink: sink,
     workerUrl: options.workerUrl,
-  });
+    allowHosts,
+  };
+  const host = await loadHost(hostConfig);
   const initDurationMs = performance.now() - initStart;
 
   try {

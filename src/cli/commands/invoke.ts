@@ -22,6 +22,8 @@ export interface InvokeCommandOptions {
   target?: string;
   backend?: string;
   tmp?: number;
+  /** `--allow-host`, repeatable: egress grants, as `WASI_LAMBDA_ALLOW_HOSTS` entries. */
+  allowHost: string[];
 }
 
 async function readEvent(source: string | undefined): Promise<Uint8Array> {
@@ -56,6 +58,7 @@ export async function invokeCommand(options: InvokeCommandOptions): Promise<numb
     build: { install: options.install },
     tmp: options.tmp === undefined ? undefined : { maxBytes: options.tmp * 2 ** 20 },
     backend: parseBackend(options.backend, '--backend'),
+    allowHosts: options.allowHost,
   });
   if (outcome.status === 'ok') {
     process.stdout.write(outcome.response);
@@ -75,7 +78,11 @@ async function invokeTarget(options: InvokeCommandOptions, kind: FunctionKind, e
     overrides: {
       memoryMb: options.memory,
       timeoutSeconds: options.timeout,
-      environment: parseKeyValues(options.env),
+      environment: {
+        ...parseKeyValues(options.env),
+        // The emulated function reads its grant from its configuration, as on Lambda.
+        ...(options.allowHost.length === 0 ? {} : { WASI_LAMBDA_ALLOW_HOSTS: options.allowHost.join(',') }),
+      },
       logFormat: parseLogFormat(options.logFormat ?? process.env.AWS_LAMBDA_LOG_FORMAT, '--log-format'),
     },
   });
