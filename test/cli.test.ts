@@ -115,7 +115,7 @@ describe('wasi-lambda invoke (the built CLI, as a child process)', () => {
       .trim()
       .split('\n')
       .map((line) => line.split('\t')[0]);
-    expect(names).toEqual(['faults', 'hello', 'http-api', 'workloads']);
+    expect(names).toEqual(['async-guest', 'faults', 'hello', 'hello-async', 'http-api', 'workloads']);
   });
 });
 

@@ -228,7 +228,7 @@ describe.each(BACKENDS)('the guest memory cap (%s)', (backend) => {
   it('lets the guest use its share and stops it at the cap with Runtime.OutOfMemory', async () => {
     const { guestMemoryPages } = await import('../src/host/memory-limit.js');
     const pages = guestMemoryPages(128);
-    expect(pages).toBe(1024); // 128 MB - 64 MB for Node.js = 64 MB of linear memory
+    expect(pages).toBe(768); // 128 MB - 80 MB for Node.js = 48 MB of linear memory
     const lines: string[] = [];
     const h = await load('faults', backend, { maxMemoryPages: pages, logSink: (l) => lines.push(l) });
     expect(json(h.invoke(encode('{"action":"grow","mb":32}'), testContext()))).toEqual({ held: 32 });
@@ -239,7 +239,7 @@ describe.each(BACKENDS)('the guest memory cap (%s)', (backend) => {
       error: {
         errorType: 'Runtime.OutOfMemory',
         errorMessage:
-          'the guest ran out of linear memory of the 64 MB it may use: memory allocation of 104857600 bytes failed; raise memorySize or use less',
+          'the guest ran out of linear memory of the 48 MB it may use: memory allocation of 104857600 bytes failed; raise memorySize or use less',
       },
     });
     expect(lines.join('')).toMatch(/memory allocation of 104857600 bytes failed/);

@@ -129,7 +129,7 @@ describe('the memory maximum', () => {
     const err = await refusal(async () => capModule(await wasm('(module (memory 2000))'), CAP_128));
     expect(err.code).toBe('INVALID_CONFIG');
     expect(err.message).toBe(
-      'the module starts with 2000 pages (125 MB) but the memory size leaves the guest 1024 pages; raise memorySize',
+      'the module starts with 2000 pages (125 MB) but the memory size leaves the guest 768 pages; raise memorySize',
     );
   });
 
@@ -374,10 +374,10 @@ describe('the peak RSS of a process that loads hostile modules for a 128 MB func
   }
 
   // Node.js itself peaks at about 42 MB here before any guest loads; the guest's share is
-  // 64 MB. The whole process stays under the function's 128 MB, and what loading and
+  // 48 MB. The whole process stays under the function's 128 MB, and what loading and
   // attacking added stays within the share, but for V8's own compile and instance overhead.
   const FUNCTION_MB = 128;
-  const SHARE_MB = 64;
+  const SHARE_MB = 48;
   const V8_OVERHEAD_MB = 8;
 
   it('without the policy, the control pushes the same process far past 128 MB', async () => {
@@ -388,14 +388,14 @@ describe('the peak RSS of a process that loads hostile modules for a 128 MB func
 
   it.each([
     ['a shared memory of 2 GiB is refused before anything is allocated', 'shared', { refused: 'MODULE_REFUSED' }],
-    ['memory.grow until it fails stops at the 64 MB share', 'memory', { attacked: CAP_128 }],
+    ['memory.grow until it fails stops at the 48 MB share', 'memory', { attacked: CAP_128 }],
     [
       `four tables grown toward 100M stop at ${MAX_TABLE_ELEMENTS} each`,
       'tables',
       { attacked: 4 * MAX_TABLE_ELEMENTS },
     ],
     // The tables' worst case (4 × 65,536 × 80 B = 20 MB, 320 pages) comes out of the memory.
-    ['tables and memory grown together share the 64 MB', 'both', { attacked: CAP_128 - 320 }],
+    ['tables and memory grown together share the 48 MB', 'both', { attacked: CAP_128 - 320 }],
   ])('%s', async (_, name, expected) => {
     const result = await measure(name, '128');
     expect(result).toMatchObject(expected);
