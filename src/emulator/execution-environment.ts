@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { endLine, reportLine, startLine } from '../logging/report.js';
 import { type FunctionConfig, runtimeCommand } from './function-config.js';
 import { errorBody, type Invocation, type InvocationResult } from './invocation.js';
-import { INIT_TIMEOUT_MS, MAX_RESPONSE_BYTES, MEMORY_POLL_MS, terminationText, timeoutMessage } from './limits.js';
+import { INIT_TIMEOUT_MS, MEMORY_POLL_MS, responseTooLarge, terminationText, timeoutMessage } from './limits.js';
 import { processMemory } from './process-stats.js';
 import { RuntimeApiServer } from './runtime-api-server.js';
 
@@ -65,15 +65,10 @@ export class ExecutionEnvironment {
       next: (res) => this.#onNext(res),
       response: (id, body) => this.#finish(id, { status: 'ok', body }),
       error: (id, body, errorType) => this.#finish(id, { status: 'error', body, errorType }),
-      tooLarge: (id, bytes) =>
-        this.#finish(id, {
-          status: 'error',
-          errorType: 'Function.ResponseSizeTooLarge',
-          body: errorBody(
-            'Function.ResponseSizeTooLarge',
-            `Response payload size (${bytes} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
-          ),
-        }),
+      tooLarge: (id, bytes) => {
+        const { errorType, errorMessage } = responseTooLarge(bytes);
+        return this.#finish(id, { status: 'error', errorType, body: errorBody(errorType, errorMessage) });
+      },
       initError: (body) => {
         this.#initError = body;
       },

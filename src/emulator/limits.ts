@@ -1,9 +1,7 @@
 /** Lambda's documented limits and messages that the emulator enforces. */
 
-/** Synchronous invocation request payload: 6 MB. */
-export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
-/** Synchronous response payload; RIE allows 100 bytes of framing on top of 6 MB. */
-export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+// The payload limits are the runtime's (it enforces them too); the emulator uses the same numbers.
+export { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, responseTooLarge } from '../host/lambda-limits.js';
 /** `LogType: Tail` returns the last 4 KB of the invocation's log. */
 export const TAIL_LOG_BYTES = 4096;
 /** The Init phase may take at most 10 seconds. */
