@@ -328,6 +328,22 @@ describe('hostile WASI calls on our own preview1 layer', () => {
     expect(performance.now() - start).toBeLessThan(50);
   });
 
+  it('memory grown mid-run is seen: the cached views are refreshed, never read stale', async () => {
+    const g = await guest(
+      `${WRITE_HI} (drop)
+      (drop (memory.grow (i32.const 1)))
+      (i32.store (i32.const 65600) (i32.const 0x000a6968))
+      (i32.store (i32.const 16) (i32.const 65600)) (i32.store (i32.const 20) (i32.const 3))
+      (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 65700))`,
+      {},
+      1,
+      HI,
+    );
+    expect(g.go()).toBe(Errno.SUCCESS);
+    expect(g.output).toEqual(['stdout:hi\n', 'stdout:hi\n']);
+    expect(new DataView(g.memory.buffer).getUint32(65700, true)).toBe(3);
+  });
+
   it('stdio is not a terminal, so a guest does not colour its log', async () => {
     const g = await guest('(call $fd_fdstat_get (i32.const 1) (i32.const 32))');
     expect(g.go()).toBe(Errno.SUCCESS);

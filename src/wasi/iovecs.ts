@@ -21,11 +21,10 @@ export class Iovecs {
     if (count > MAX_IOVS) throw new WasiError(Errno.INVAL);
     mem.check(ptr, count * 8);
     const view = mem.view;
-    const size = mem.bytes.byteLength;
     for (let i = 0; i < count; i++) {
       const buf = view.getUint32(ptr + i * 8, true);
       const len = view.getUint32(ptr + i * 8 + 4, true);
-      if (buf + len > size) throw new WasiError(Errno.FAULT);
+      mem.check(buf, len);
       this.#pairs[i * 2] = buf;
       this.#pairs[i * 2 + 1] = len;
     }

@@ -44,10 +44,17 @@ export class GuestMemory {
     }
   }
 
-  /** Checks `[ptr, ptr + len)` lies inside memory; both are unsigned 32-bit already. */
+  /**
+   * Checks `[ptr, ptr + len)` lies inside memory; both are unsigned 32-bit already. The
+   * cached views are trusted for the fast path: growth either detaches the old buffer (its
+   * views shrink to length 0) or, for shared memory, leaves them valid but shorter, so an
+   * access past a stale view's end refreshes and checks again — it never reads a stale byte.
+   */
   check(ptr: number, len: number): void {
     // Plain JS numbers: the sum of two u32s is exact, so it cannot wrap past the check.
-    if (ptr + len > this.bytes.byteLength) throw new WasiError(Errno.FAULT);
+    if (ptr + len <= this.#bytes.byteLength) return;
+    this.#refresh();
+    if (ptr + len > this.#bytes.byteLength) throw new WasiError(Errno.FAULT);
   }
 
   /** A view of `[ptr, ptr + len)`, valid until memory grows. */
