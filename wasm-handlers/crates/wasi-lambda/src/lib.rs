@@ -59,12 +59,12 @@
 mod context;
 mod dispatch;
 mod error;
-// The executor and lambda_runtime's types for wasm32; also compiled under clippy on the host,
-// so the wasm-only code is linted.
-#[cfg(any(target_family = "wasm", clippy))]
+// The executor and lambda_runtime's types for wasm32; also compiled on the host under clippy,
+// so the wasm-only code is linted, and for the unit tests, which drive the executor natively.
+#[cfg(any(target_family = "wasm", clippy, test))]
 #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
 mod executor;
-#[cfg(any(target_family = "wasm", clippy))]
+#[cfg(any(target_family = "wasm", clippy, test))]
 #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
 mod lambda_types;
 #[cfg(not(target_family = "wasm"))]
@@ -75,7 +75,7 @@ mod main_result;
 pub mod native;
 mod panic;
 pub mod runtime;
-#[cfg(any(target_family = "wasm", clippy))]
+#[cfg(any(target_family = "wasm", clippy, test))]
 #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
 mod serve;
 pub mod time;

@@ -18,10 +18,10 @@ pub use tokio::time::{Sleep, sleep};
 #[cfg(target_family = "wasm")]
 pub use wasm::{Sleep, sleep};
 
-// Also compiled under clippy on the host, so the wasm-only code is linted.
-#[cfg(any(target_family = "wasm", clippy))]
+// Also compiled on the host under clippy (lint) and for the executor's unit tests.
+#[cfg(any(target_family = "wasm", clippy, test))]
 #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
-mod wasm {
+pub(crate) mod wasm {
     use std::{
         future::Future,
         pin::Pin,

@@ -33,17 +33,7 @@ use std::alloc::{self, Layout};
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{
-    Context, Error,
-    dispatch::dispatch,
-    executor::{
-        self, Drive,
-        serving::{self, Invocation},
-    },
-    lambda_types,
-    main_result::MainResult,
-    panic,
-};
+use crate::{Context, Error, dispatch::dispatch, main_result::MainResult, panic, serve};
 
 /// Size and alignment of the argument tuple `(list<u8>, context)`.
 const ARGS_SIZE: usize = 120;
@@ -235,60 +225,6 @@ fn write_result(result: Result<Option<Vec<u8>>, Error>) -> *mut u8 {
     }
 }
 
-/// Where `main` is: the `init` export starts it, and later calls (and `handle`) read this.
-enum InitState {
-    NotStarted,
-    Serving,
-    Failed(Error),
-}
-
-thread_local! {
-    static INIT: std::cell::RefCell<InitState> = const { std::cell::RefCell::new(InitState::NotStarted) };
-}
-
-/// A task waiting for something no armed timer or host I/O will bring.
-fn stalled(what: &str) -> Error {
-    Error::new(
-        "Runtime.Stalled",
-        format!(
-            "{what} is waiting for something that can never happen: no timer is armed and no host \
-             I/O is pending (a future nobody wakes, such as a channel whose sender is kept but \
-             never used, or an executor-specific future from another runtime)"
-        ),
-    )
-}
-
-/// Runs `main` until it waits in `run` for the first invocation, once; later calls report
-/// the same outcome.
-fn ensure_init(main: fn() -> MainFuture) -> Result<(), Error> {
-    let state = INIT.with(|init| match &*init.borrow() {
-        InitState::NotStarted => None,
-        InitState::Serving => Some(Ok(())),
-        InitState::Failed(err) => Some(Err(err.clone())),
-    });
-    if let Some(outcome) = state {
-        return outcome;
-    }
-    panic::install_hook();
-    executor::spawn_main(main());
-    let outcome = match executor::drive(|| serving::is_waiting().then_some(())) {
-        Drive::Done(()) => Ok(()),
-        Drive::MainReturned(Ok(())) => Err(Error::new(
-            "Runtime.InitError",
-            "main returned without serving: end it with `wasi_lambda::run(service_fn(handler)).await`",
-        )),
-        Drive::MainReturned(Err(err)) => Err(err),
-        Drive::Stalled => Err(stalled("main")),
-    };
-    INIT.with(|init| {
-        *init.borrow_mut() = match &outcome {
-            Ok(()) => InitState::Serving,
-            Err(err) => InitState::Failed(err.clone()),
-        }
-    });
-    outcome
-}
-
 pub use crate::executor::MainFuture;
 
 /// `main`'s future as the executor runs it.
@@ -304,7 +240,7 @@ where
 /// `wasi_lambda::run`. The host calls it once, after `_initialize`; `handle` calls it too
 /// if the host did not.
 pub fn init(main: fn() -> MainFuture) -> *mut u8 {
-    write_result(ensure_init(main).map(|()| None))
+    write_result(serve::init(main).map(|()| None))
 }
 
 /// The body of `cabi_post_init`: frees what `init` returned.
@@ -315,32 +251,6 @@ pub unsafe fn post_init(ret: *mut u8) {
     unsafe { post_handle(ret) }
 }
 
-/// The WIT context as lambda_runtime's.
-fn service_context(ctx: Context) -> lambda_types::Context {
-    // Like lambda_runtime, an empty header is no value; unlike it, JSON that does not parse is
-    // no value too, rather than a failed invocation.
-    fn parse<T: DeserializeOwned>(json: Option<String>) -> Option<T> {
-        json.filter(|s| !s.is_empty())
-            .and_then(|s| serde_json::from_str(&s).ok())
-    }
-    lambda_types::Context {
-        request_id: ctx.request_id,
-        deadline: ctx.deadline_ms,
-        invoked_function_arn: ctx.invoked_function_arn,
-        xray_trace_id: ctx.xray_trace_id,
-        client_context: parse(ctx.client_context),
-        identity: parse(ctx.identity),
-        tenant_id: ctx.tenant_id,
-        env_config: std::sync::Arc::new(lambda_types::Config {
-            function_name: ctx.function_name,
-            memory: i32::try_from(ctx.memory_limit_mb).unwrap_or(i32::MAX),
-            version: ctx.function_version,
-            log_stream: ctx.log_stream_name,
-            log_group: ctx.log_group_name,
-        }),
-    }
-}
-
 /// The body of the `handle` export of a `#[wasi_lambda::main]` module: hands the invocation to
 /// `run` inside `main` and drives the executor until it answers.
 ///
@@ -348,30 +258,5 @@ fn service_context(ctx: Context) -> lambda_types::Context {
 /// As for [`handle`].
 pub unsafe fn handle_service(args: *mut u8, main: fn() -> MainFuture) -> *mut u8 {
     let (event, ctx) = unsafe { take_args(args) };
-    let outcome = ensure_init(main).and_then(|()| {
-        serving::offer(Invocation {
-            event,
-            context: service_context(ctx),
-        });
-        match executor::drive(serving::take_result) {
-            Drive::Done(result) => result,
-            Drive::MainReturned(result) => {
-                let err = result.err().unwrap_or_else(|| {
-                    Error::new(
-                        "Runtime.ExitError",
-                        "main returned while serving an invocation",
-                    )
-                });
-                INIT.with(|init| *init.borrow_mut() = InitState::Failed(err.clone()));
-                Err(err)
-            }
-            Drive::Stalled => {
-                // Drop the handler's future so the next invocation starts clean.
-                serving::abort();
-                let _ = executor::drive(|| serving::is_waiting().then_some(()));
-                Err(stalled("the handler"))
-            }
-        }
-    });
-    write_result(outcome.map(Some))
+    write_result(serve::invoke(main, event, ctx).map(Some))
 }

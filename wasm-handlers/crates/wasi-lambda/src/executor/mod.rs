@@ -22,13 +22,10 @@ pub(crate) mod reactor;
 pub(crate) mod serving;
 
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     future::Future,
     pin::Pin,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::Arc,
     task::{Context, Poll, Wake, Waker},
 };
 
@@ -36,9 +33,6 @@ use crate::Error;
 
 /// `main`'s future, its output mapped to an init error.
 pub type MainFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
-
-/// Set by the task's waker; wasm32 modules are single-threaded, the atomic only spares `unsafe`.
-static WOKEN: AtomicBool = AtomicBool::new(false);
 
 struct MainWaker;
 
@@ -52,14 +46,18 @@ impl Wake for MainWaker {
     }
 }
 
+// Per thread: wasm32-wasip1 modules have one, and natively each unit test gets its own
+// executor. A waker is only ever woken on the executor's thread.
 thread_local! {
+    /// Set by the task's waker.
+    static WOKEN: Cell<bool> = const { Cell::new(false) };
     static TASK: RefCell<Option<MainFuture>> = const { RefCell::new(None) };
     static WAKER: Waker = Waker::from(Arc::new(MainWaker));
 }
 
 /// Marks the task runnable; the executor polls it before parking again.
 pub(crate) fn wake_main() {
-    WOKEN.store(true, Ordering::Relaxed);
+    WOKEN.set(true);
 }
 
 /// Makes `main` the task, runnable at once.
@@ -82,7 +80,7 @@ pub(crate) enum Drive<T> {
 /// Polls the task whenever it was woken and parks otherwise, until `done` yields a value.
 pub(crate) fn drive<T>(mut done: impl FnMut() -> Option<T>) -> Drive<T> {
     loop {
-        if WOKEN.swap(false, Ordering::Relaxed) {
+        if WOKEN.replace(false) {
             if let Poll::Ready(result) = poll_main() {
                 return Drive::MainReturned(result);
             }
@@ -90,7 +88,7 @@ pub(crate) fn drive<T>(mut done: impl FnMut() -> Option<T>) -> Drive<T> {
         if let Some(value) = done() {
             return Drive::Done(value);
         }
-        if WOKEN.load(Ordering::Relaxed) {
+        if WOKEN.get() {
             continue;
         }
         if !reactor::park() {
