@@ -191,10 +191,10 @@ export function wasiP2Imports(grant: P2Grant): Record<string, Record<string, unk
     },
     'wasi:clocks/wall-clock': {
       now: () => {
-        const us = Math.round((performance.timeOrigin + performance.now()) * 1000);
-        return { seconds: BigInt(Math.floor(us / 1e6)), nanoseconds: (us % 1e6) * 1000 };
+        const ms = Date.now();
+        return { seconds: BigInt(Math.floor(ms / 1000)), nanoseconds: (ms % 1000) * 1_000_000 };
       },
-      resolution: () => ({ seconds: 0n, nanoseconds: 1_000 }),
+      resolution: () => ({ seconds: 0n, nanoseconds: 1_000_000 }),
     },
     'wasi:filesystem/preopens': { getDirectories: () => [] },
     'wasi:filesystem/types': { Descriptor, filesystemErrorCode: () => undefined },

@@ -3,15 +3,14 @@ import { Errno, WasiError } from './errno.js';
 /** `clockid`: realtime, monotonic, process and thread CPU time. */
 export const ClockId = { REALTIME: 0, MONOTONIC: 1, PROCESS_CPUTIME: 2, THREAD_CPUTIME: 3 } as const;
 
-// performance.timeOrigin + performance.now() is wall time at microsecond resolution without
-// a syscall; Date.now() would be milliseconds.
-const NS_PER_MS = 1_000_000;
-
 /** The clock's current value in nanoseconds; an unknown clock is `EINVAL`. */
 export function clockNow(id: number): bigint {
   switch (id) {
     case ClockId.REALTIME:
-      return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+      // Date.now(), not performance.timeOrigin + performance.now(): the latter is the
+      // monotonic clock offset once at start, which drifts from the wall clock over a
+      // long-lived execution environment as NTP adjusts it. Milliseconds are honest here.
+      return BigInt(Date.now()) * 1_000_000n;
     case ClockId.MONOTONIC:
       return process.hrtime.bigint();
     case ClockId.PROCESS_CPUTIME:
@@ -32,6 +31,7 @@ export function clockResolution(id: number): bigint {
     case ClockId.MONOTONIC:
       return 1n;
     case ClockId.REALTIME:
+      return 1_000_000n;
     case ClockId.PROCESS_CPUTIME:
     case ClockId.THREAD_CPUTIME:
       return 1000n;
@@ -39,10 +39,3 @@ export function clockResolution(id: number): bigint {
       throw new WasiError(Errno.INVAL);
   }
 }
-
-/** Milliseconds since the epoch, for comparing with an invocation deadline. */
-export function wallMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-export { NS_PER_MS };

@@ -1,5 +1,3 @@
-import { wallMs } from './clock.js';
-
 /**
  * Thrown out of a blocking import (`poll_oneoff`) when the invocation's deadline arrives
  * while the guest sleeps: the guest cannot sleep past its timeout, and the host maps this
@@ -25,9 +23,9 @@ const cell = new Int32Array(new SharedArrayBuffer(4));
  */
 export function sleepMs(ms: number, deadline: (() => number | undefined) | undefined): void {
   const limit = deadline?.();
-  const wake = wallMs() + ms;
+  const wake = Date.now() + ms;
   if (limit !== undefined && limit <= wake) {
-    const left = limit - wallMs();
+    const left = limit - Date.now();
     if (left > 0) Atomics.wait(cell, 0, 0, left);
     throw new DeadlineExceeded(limit);
   }
