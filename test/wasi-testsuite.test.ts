@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +53,11 @@ async function runOne(wasm: string): Promise<{ passed: boolean; detail: string }
   const expected: Expectation = existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) : {};
   const work = mkdtempSync(join(tmpdir(), `wasi-testsuite-${name}-`));
   scratch.push(work);
-  if (expected.root !== undefined) cpSync(join(folder, expected.root), join(work, expected.root), { recursive: true });
+  if (expected.root !== undefined) {
+    cpSync(join(folder, expected.root), join(work, expected.root), { recursive: true });
+    // The suite's files are read-only; the copy must be removable by a non-root user.
+    for (const entry of readdirSync(work, { recursive: true })) chmodSync(join(work, String(entry)), 0o755);
+  }
   const argv = ['dist/cli.js', 'run', wasm];
   for (const [k, v] of Object.entries(expected.env ?? {})) argv.push('--env', `${k}=${v}`);
   if (expected.root !== undefined) argv.push('--dir', `${join(work, expected.root)}::/`);
