@@ -13,6 +13,7 @@
 // @bjorn3/browser_wasi_shim`; it is not a dependency of wasi-lambda).
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdtempSync,
@@ -222,7 +223,10 @@ function runTest(impl, wasm) {
   const spec = existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) : {};
   const work = mkdtempSync(join(tmpdir(), 'measure-wasi-test-'));
   try {
-    if (spec.root !== undefined) cpSync(join(dirname(wasm), spec.root), join(work, spec.root), { recursive: true });
+    if (spec.root !== undefined) {
+      cpSync(join(dirname(wasm), spec.root), join(work, spec.root), { recursive: true });
+      for (const entry of readdirSync(work, { recursive: true })) chmodSync(join(work, String(entry)), 0o755);
+    }
     let argv;
     if (impl === 'ours') {
       argv = [join(repo, 'dist/cli.js'), 'run', wasm];
