@@ -266,7 +266,12 @@ function child(mode, impl, ours) {
 
 async function main() {
   const ours = await bundleOurs();
-  const impls = ['ours', 'node', 'wasmer', ...(arg('--shim') ? ['shim'] : [])];
+  // @wasmer/wasi is measured while it is still installed (it was the host's default).
+  const wasmer = await import('@wasmer/wasi').then(
+    () => ['wasmer'],
+    () => [],
+  );
+  const impls = ['ours', 'node', ...wasmer, ...(arg('--shim') ? ['shim'] : [])];
   if (!process.argv.includes('--skip-conformance') && existsSync(suite)) {
     const tests = suiteTests();
     console.log(`conformance (${tests.length} wasm32-wasip1 tests of wasi-testsuite, one process each):`);
