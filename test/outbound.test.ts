@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WasiLambdaError } from '../src/errors.js';
 import { hostConfig, parseAllowHosts } from '../src/lambda/host-config.js';
@@ -596,6 +597,26 @@ describe('OutboundClient against real servers on loopback', () => {
     expect(server.connections).toBeLessThanOrEqual(16);
   });
 
+  it('resolves a name once for a burst of calls, and asks again after a failure', async () => {
+    const server = await serve((_req, res) => res.end('ok'));
+    let asked = 0;
+    let fail = true;
+    const c = client([`api.test:${server.port}`, `127.0.0.1:${server.port}`], {
+      resolve: async () => {
+        asked += 1;
+        if (fail) throw Object.assign(new Error('temporary'), { code: 'EAI_AGAIN' });
+        return [{ address: '127.0.0.1', family: 4 }];
+      },
+    });
+    const url = `http://api.test:${server.port}/`;
+    expect(await c.send({ method: 'GET', url }, soon())).toMatchObject({ code: 'DnsError' });
+    fail = false;
+    const results = await Promise.all(Array.from({ length: 5 }, () => c.send({ method: 'GET', url }, soon())));
+    expect(results.map(text)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(await c.send({ method: 'GET', url }, soon())).toMatchObject({ ok: true });
+    expect(asked).toBe(2);
+  });
+
   it('connects to the address it checked, never asking DNS again (rebinding)', async () => {
     const server = await serve((req, res) => res.end(req.headers.host));
     // `rebind.invalid` exists nowhere: the request can only succeed over the pinned address.
@@ -684,23 +705,30 @@ describe('OutboundClient over HTTPS with a private CA', () => {
 
   it('NODE_EXTRA_CA_CERTS, read by Node at startup, is trusted without a ca option', async () => {
     const server = await serve((_req, res) => res.end('extra CA'), { key, cert });
-    const script = [
-      "import { OutboundClient } from './src/outbound/client.ts';",
-      "import { parseEgressPolicy } from './src/outbound/egress-policy.ts';",
-      `const c = new OutboundClient({ policy: parseEgressPolicy(['127.0.0.1:${server.port}'], 't') });`,
-      `const r = await c.send({ method: 'GET', url: 'https://127.0.0.1:${server.port}/' }, { deadlineMs: Date.now() + 5000 });`,
-      'console.log(r.ok ? Buffer.from(r.body).toString() : r.code); c.close();',
-    ].join('\n');
+    // A child process, because Node reads the variable only when it starts.
+    const probe = join(dir, 'probe.mjs');
+    await build({
+      stdin: {
+        contents: [
+          "import { OutboundClient } from './src/outbound/client.ts';",
+          "import { parseEgressPolicy } from './src/outbound/egress-policy.ts';",
+          `const c = new OutboundClient({ policy: parseEgressPolicy(['127.0.0.1:${server.port}'], 'probe') });`,
+          `const r = await c.send({ method: 'GET', url: 'https://127.0.0.1:${server.port}/' }, { deadlineMs: Date.now() + 5000 });`,
+          'console.log(r.ok ? Buffer.from(r.body).toString() : r.code);',
+          'c.close();',
+        ].join('\n'),
+        resolveDir: process.cwd(),
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: probe,
+      logLevel: 'silent',
+    });
     const run = async (env: NodeJS.ProcessEnv) => {
       // Asynchronous: the test server lives in this process and must keep answering.
-      const { stdout } = await execFileAsync(
-        process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', script],
-        {
-          cwd: process.cwd(),
-          env: { PATH: process.env.PATH, ...env },
-        },
-      );
+      const { stdout } = await execFileAsync(process.execPath, [probe], { env: { PATH: process.env.PATH, ...env } });
       return stdout.trim();
     };
     expect(await run({ NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') })).toBe('extra CA');

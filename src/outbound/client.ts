@@ -5,6 +5,7 @@ import { checkEgress, type EgressTarget, parseRequestUrl, type Resolver, systemR
 import type { EgressPolicy } from './egress-policy.js';
 import { failure, type OutboundFailure, type OutboundResult } from './outbound-result.js';
 import { checkMethod, requestHeaders, responseHeaders } from './request-headers.js';
+import { cachedResolver } from './resolution-cache.js';
 
 /** Lambda's synchronous payload limit: a request body the guest could hold is no larger. */
 export const MAX_REQUEST_BODY_BYTES = 6 * 1024 * 1024;
@@ -52,7 +53,10 @@ export interface OutboundClientOptions {
    * `/var/runtime/ca-cert.pem`, loaded only when `NODE_EXTRA_CA_CERTS` names it.
    */
   ca?: string | readonly string[] | undefined;
-  /** Name resolution; default `dns.lookup` with every address. Tests substitute their own. */
+  /**
+   * Name resolution; default `dns.lookup` with every address. Answers are reused for 10 s
+   * (`cachedResolver`). Tests substitute their own.
+   */
   resolve?: Resolver | undefined;
   maxSocketsPerOrigin?: number | undefined;
 }
@@ -121,7 +125,7 @@ export class OutboundClient {
     this.#policy = options.policy;
     this.#onDenied = options.onDenied;
     this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.#resolve = options.resolve ?? systemResolver;
+    this.#resolve = cachedResolver(options.resolve ?? systemResolver);
     const pool = {
       keepAlive: true,
       maxSockets: options.maxSocketsPerOrigin ?? DEFAULT_MAX_SOCKETS_PER_ORIGIN,
