@@ -5,7 +5,8 @@
 //      user runs it; the others through a minimal runner in this script);
 //   2. cold start: import the implementation + create one session, in a fresh process,
 //      median of 15;
-//   3. per call: fd_write of one 40-byte line and clock_time_get, from a wasm loop, median
+//   3. one more session in a warm process (what fresh instance mode pays per invocation);
+//   4. per call: fd_write of one 40-byte line and clock_time_get, from a wasm loop, median
 //      of 5 runs of 200,000 calls each, in a fresh process per implementation.
 // Run after `npm run build:js`:
 //   node scripts/measure-wasi.mjs [--shim DIR] [--skip-conformance]
@@ -140,6 +141,39 @@ async function childCold(impl, ours) {
     );
   }
   process.stdout.write(`${performance.now() - t}\n`);
+}
+
+/** `--child-session IMPL OURS`: prints µs to create one more session in a warm process (fresh mode does one per invocation). */
+async function childSession(impl, ours) {
+  let make;
+  if (impl === 'ours') {
+    const { Preview1, MemoryFilesystem } = await import(pathToFileURL(ours).href);
+    make = () =>
+      new Preview1({ args: ['x'], env: { A: '1' }, output() {}, preopens: { '/tmp': new MemoryFilesystem().root } });
+  } else if (impl === 'node') {
+    const { WASI } = await importNodeWasi();
+    make = () => new WASI({ version: 'preview1', args: ['x'], env: { A: '1' } });
+  } else if (impl === 'wasmer') {
+    const { init, WASI } = await import('@wasmer/wasi');
+    await init();
+    make = () => new WASI({ args: ['x'], env: { A: '1' } }).free();
+  } else {
+    const shim = await importShim(arg('--shim'));
+    make = () =>
+      new shim.WASI(
+        ['x'],
+        ['A=1'],
+        [new shim.OpenFile(new shim.File([])), new shim.ConsoleStdout(() => {}), new shim.ConsoleStdout(() => {})],
+      );
+  }
+  for (let i = 0; i < 2000; i++) make();
+  const runs = [];
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    for (let i = 0; i < 5000; i++) make();
+    runs.push(((performance.now() - t) / 5000) * 1000);
+  }
+  process.stdout.write(`${median(runs)}\n`);
 }
 
 const BENCH_WAT = `(module
@@ -288,6 +322,9 @@ async function main() {
     const samples = Array.from({ length: 15 }, () => Number(child('--child-cold', impl, ours)));
     console.log(`  ${impl.padEnd(6)} ${median(samples).toFixed(2)}`);
   }
+  console.log('one more session in a warm process (median of 5 x 5,000), µs:');
+  for (const impl of impls)
+    console.log(`  ${impl.padEnd(6)} ${Number(child('--child-session', impl, ours)).toFixed(1)}`);
   console.log('per call (median of 5 x 200,000 calls from a wasm loop), ns:');
   for (const impl of impls) {
     const r = JSON.parse(child('--child-calls', impl, ours));
@@ -302,4 +339,5 @@ const mode = process.argv[2];
 if (mode === '--child-test') await childTest(process.argv[3], process.argv[4], process.argv[5]);
 else if (mode === '--child-cold') await childCold(process.argv[3], process.argv[4]);
 else if (mode === '--child-calls') await childCalls(process.argv[3], process.argv[4]);
+else if (mode === '--child-session') await childSession(process.argv[3], process.argv[4]);
 else await main();
