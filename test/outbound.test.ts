@@ -31,12 +31,12 @@ interface TestServer {
   close(): Promise<void>;
 }
 
-async function listen(server: Server, counters: TestServer): Promise<TestServer> {
+async function listen(server: Server, counters: TestServer, host = '127.0.0.1'): Promise<TestServer> {
   server.on('connection', (socket: Socket) => {
     counters.connections += 1;
     counters.sockets.push(socket);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   counters.port = (server.address() as AddressInfo).port;
   counters.close = () =>
     new Promise<void>((resolve) => {
@@ -354,8 +354,9 @@ describe('OutboundClient against real servers on loopback', () => {
   });
 
   it.each([
-    ['a CR LF in a header value', { headers: [['x-a', 'v\r\nx-injected: 1']] as [string, string][] }, 'control'],
-    ['a NUL in a header value', { headers: [['x-a', 'v\0']] as [string, string][] }, 'control'],
+    ['a CR LF in a header value', { headers: [['x-a', 'v\r\nx-injected: 1']] as [string, string][] }, 'CR, LF'],
+    ['a NUL in a header value', { headers: [['x-a', 'v\0']] as [string, string][] }, 'cannot carry'],
+    ['a character above U+00FF', { headers: [['x-a', 'price: 5 €']] as [string, string][] }, 'cannot carry'],
     ['a header name that is not a token', { headers: [['x a', 'v']] as [string, string][] }, 'header name'],
     ['a host header naming another host', { headers: [['host', 'metadata.internal']] as [string, string][] }, 'host'],
     ['a content-length other than the body', { headers: [['content-length', '999']] as [string, string][] }, '999'],
@@ -499,6 +500,39 @@ describe('OutboundClient against real servers on loopback', () => {
     const refused = await c.send({ method: 'GET', url: `http://127.0.0.1:${closedPort}/` }, soon());
     expect(refused).toMatchObject({ code: 'ConnectError' });
     expect((refused as { message: string }).message).toContain('ECONNREFUSED');
+  });
+
+  it('a 101 answer and oversized response headers: ProtocolError', async () => {
+    const switching = await serveRaw((socket) =>
+      socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: tunnel\r\nConnection: Upgrade\r\n\r\n'),
+    );
+    const huge = await serveRaw((socket) =>
+      socket.end(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(100_000)}\r\nContent-Length: 0\r\n\r\n`),
+    );
+    const c = client([`127.0.0.1:${switching.port}`, `127.0.0.1:${huge.port}`]);
+    const upgraded = await c.send({ method: 'GET', url: `http://127.0.0.1:${switching.port}/` }, soon());
+    expect(upgraded).toMatchObject({ ok: false, code: 'ProtocolError' });
+    expect((upgraded as { message: string }).message).toContain('switched protocols');
+    const oversized = await c.send({ method: 'GET', url: `http://127.0.0.1:${huge.port}/` }, soon());
+    expect(oversized).toMatchObject({ ok: false, code: 'ProtocolError' });
+    expect((oversized as { message: string }).message).toContain('HPE_HEADER_OVERFLOW');
+  });
+
+  it('an IPv6 literal granted as [::1]:port', async () => {
+    const counters = fresh();
+    const server = await listen(
+      createHttpServer((req, res) => res.end(req.headers.host)),
+      counters,
+      '::1',
+    );
+    servers.push(server);
+    const c = client([`[::1]:${server.port}`]);
+    expect(text(await c.send({ method: 'GET', url: `http://[::1]:${server.port}/` }, soon()))).toBe(
+      `[::1]:${server.port}`,
+    );
+    const denied = await client([`::1`]).send({ method: 'GET', url: `http://[::1]:${server.port}/` }, soon());
+    expect(denied).toMatchObject({ code: 'EgressDenied' });
+    expect((denied as { message: string }).message).toContain(`add "[::1]:${server.port}"`);
   });
 
   it('a 10 MB response with a 6 MB limit: ResponseTooLarge, and the server is cut off early', async () => {

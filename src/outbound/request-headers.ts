@@ -61,7 +61,10 @@ export function requestHeaders(
   for (const [rawName, value] of headers) {
     if (!TOKEN.test(rawName)) return failure('InvalidRequest', `"${rawName.slice(0, 100)}" is not a valid header name`);
     if (!FIELD_VALUE.test(value)) {
-      return failure('InvalidRequest', `the ${rawName} header holds a control character (CR, LF, NUL…)`);
+      return failure(
+        'InvalidRequest',
+        `the ${rawName} header holds a character a header cannot carry (CR, LF, NUL, another control character, or one above U+00FF)`,
+      );
     }
     bytes += rawName.length + value.length + 4;
     if (bytes > MAX_REQUEST_HEADER_BYTES) {

@@ -1,0 +1,102 @@
+// Cost per call of the outbound engine (egress check + client) against plain Node.js, on a
+// loopback keep-alive GET: median and p99 in µs over N sequential calls after a warm-up, each
+// variant against the same server. Run from the repository root (bundles src/outbound with
+// esbuild, no build step needed):
+//   node scripts/measure-outbound.mjs [calls=5000]
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const calls = Number(process.argv[2] ?? 5000);
+const warmup = Math.max(200, Math.floor(calls / 10));
+
+const dir = mkdtempSync(join(tmpdir(), 'measure-outbound-'));
+const bundle = join(dir, 'outbound.mjs');
+await build({
+  stdin: {
+    contents:
+      "export { OutboundClient } from './src/outbound/client.ts';\n" +
+      "export { parseEgressPolicy } from './src/outbound/egress-policy.ts';\n",
+    resolveDir: process.cwd(),
+    loader: 'ts',
+  },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  outfile: bundle,
+  logLevel: 'silent',
+});
+const { OutboundClient, parseEgressPolicy } = await import(pathToFileURL(bundle).href);
+
+const payload = Buffer.from('{"ok":true}');
+let connections = 0;
+const server = http.createServer((_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': payload.length });
+  res.end(payload);
+});
+server.on('connection', () => {
+  connections += 1;
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const { port } = server.address();
+const deadline = () => ({ deadlineMs: Date.now() + 3000 });
+
+const policy = parseEgressPolicy([`127.0.0.1:${port}`, `api.measure.test:${port}`], 'measure');
+const byAddress = new OutboundClient({ policy });
+// A granted name, resolved by a stand-in for DNS that answers at once (the cache is then hit).
+const byName = new OutboundClient({ policy, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
+const agent = new http.Agent({ keepAlive: true });
+
+const variants = {
+  'OutboundClient, IP literal URL': async () => {
+    const r = await byAddress.send({ method: 'GET', url: `http://127.0.0.1:${port}/` }, deadline());
+    if (!r.ok) throw new Error(r.message);
+  },
+  'OutboundClient, granted name (cached resolution)': async () => {
+    const r = await byName.send({ method: 'GET', url: `http://api.measure.test:${port}/` }, deadline());
+    if (!r.ok) throw new Error(r.message);
+  },
+  'http.request, keep-alive agent': () =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      });
+      req.on('error', reject);
+      req.end();
+    }),
+  'fetch (undici)': async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    await res.arrayBuffer();
+  },
+};
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+console.log(`node ${process.version}, ${calls} sequential calls per variant after ${warmup} warm-up`);
+console.log('| variant | median µs | p99 µs | connections |');
+console.log('|---|---:|---:|---:|');
+for (const [name, call] of Object.entries(variants)) {
+  for (let i = 0; i < warmup; i++) await call();
+  const before = connections;
+  const samples = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const start = process.hrtime.bigint();
+    await call();
+    samples[i] = Number(process.hrtime.bigint() - start) / 1000;
+  }
+  samples.sort();
+  const median = quantile(samples, 0.5).toFixed(1);
+  const p99 = quantile(samples, 0.99).toFixed(1);
+  console.log(`| ${name} | ${median} | ${p99} | ${connections - before} |`);
+}
+
+byAddress.close();
+byName.close();
+agent.destroy();
+server.closeAllConnections();
+server.close();
+rmSync(dir, { recursive: true, force: true });
