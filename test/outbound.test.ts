@@ -293,6 +293,20 @@ describe('OutboundClient against real servers on loopback', () => {
     expect(server.connections).toBe(0);
   });
 
+  it('a log callback that throws does not turn a refusal into a rejection; a far deadline is no timeout', async () => {
+    const server = await serve((_req, res) => res.end('ok'));
+    const c = client([`127.0.0.1:${server.port}`], {
+      onDenied: () => {
+        throw new Error('log sink broken');
+      },
+    });
+    expect(await c.send({ method: 'GET', url: 'http://169.254.169.254/latest/meta-data/' }, soon())).toMatchObject({
+      code: 'EgressDenied',
+    });
+    const far = { deadlineMs: Number.POSITIVE_INFINITY };
+    expect(text(await c.send({ method: 'GET', url: `http://127.0.0.1:${server.port}/` }, far))).toBe('ok');
+  });
+
   it('localhost granted by name only is refused: it resolves to loopback', async () => {
     const server = await serve((_req, res) => res.end('should not be reached'));
     const c = client([`localhost:${server.port}`]);

@@ -17,6 +17,8 @@ export const DEFAULT_MAX_SOCKETS_PER_ORIGIN = 16;
  * Node.js servers (and most others), so the server rarely closes one as it is reused.
  */
 const IDLE_SOCKET_MS = 4_000;
+/** setTimeout's largest delay; longer budgets (a deadline far away) are clamped to it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Methods that may be sent again when a kept-alive connection turns out to be dead. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -159,7 +161,7 @@ export class OutboundClient {
     const { headers } = prepared;
 
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), budget);
+    const timer = setTimeout(() => abort.abort(), Math.min(budget, MAX_TIMER_MS));
     const timedOut = () =>
       failure('Timeout', `no complete response from ${parsed.url.host} within ${Math.round(budget)} ms (${bound})`);
     try {
@@ -169,7 +171,7 @@ export class OutboundClient {
       ]);
       if (target === undefined) return timedOut();
       if ('code' in target) {
-        if (target.code === 'EgressDenied') this.#onDenied?.(target.message);
+        if (target.code === 'EgressDenied') this.#logDenied(target.message);
         return target;
       }
       const method = request.method.toUpperCase();
@@ -182,6 +184,14 @@ export class OutboundClient {
       return abort.signal.aborted && !attempt.result.ok ? timedOut() : attempt.result;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  #logDenied(message: string): void {
+    try {
+      this.#onDenied?.(message);
+    } catch {
+      // The log is the caller's; its failure must not turn a refusal into a rejected promise.
     }
   }
 
@@ -236,16 +246,23 @@ export class OutboundClient {
         settle(result, reused && phase === 'request' && result.code === 'ConnectionReset' && !signal.aborted);
       };
 
-      const req = (target.secure ? https : http).request({
-        agent: target.secure ? this.#https : this.#http,
-        host: target.hostname,
-        port: target.port,
-        method,
-        path: `${url.pathname}${url.search}`,
-        headers,
-        lookup: pinned,
-        signal,
-      });
+      let req: http.ClientRequest;
+      try {
+        req = (target.secure ? https : http).request({
+          agent: target.secure ? this.#https : this.#http,
+          host: target.hostname,
+          port: target.port,
+          method,
+          path: `${url.pathname}${url.search}`,
+          headers,
+          lookup: pinned,
+          signal,
+        });
+      } catch (err) {
+        // Node's own checks, should a request pass ours and still not be sendable.
+        settle(failure('InvalidRequest', `the request cannot be sent: ${(err as Error).message}`));
+        return;
+      }
       req.on('socket', (socket) => {
         reused = req.reusedSocket;
         if (!socket.connecting) {
