@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WasiLambdaError } from '../src/errors.js';
 import { hostConfig, parseAllowHosts } from '../src/lambda/host-config.js';
 import { invokeLocal } from '../src/local/invoke-local.js';
-import { OutboundClient, type OutboundClientOptions } from '../src/outbound/client.js';
+import { MAX_IDLE_SOCKETS, OutboundClient, type OutboundClientOptions } from '../src/outbound/client.js';
 import { checkEgress } from '../src/outbound/egress-check.js';
 import { grantsHost, parseEgressPolicy, parseGrant } from '../src/outbound/egress-policy.js';
 import type { OutboundResult } from '../src/outbound/outbound-result.js';
@@ -663,6 +663,18 @@ describe('OutboundClient against real servers on loopback', () => {
     expect(results.map(text)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(await c.send({ method: 'GET', url }, soon())).toMatchObject({ ok: true });
     expect(asked).toBe(2);
+  });
+
+  it('idle connections stay bounded across many origins (a wildcard grant cannot exhaust descriptors)', async () => {
+    const origins = await Promise.all(Array.from({ length: 40 }, () => serve((_req, res) => res.end('ok'))));
+    const open = () => origins.reduce((n, o) => n + o.sockets.filter((socket) => !socket.destroyed).length, 0);
+    const c = client(origins.map((o) => `127.0.0.1:${o.port}`));
+    for (const origin of origins) {
+      expect(text(await c.send({ method: 'GET', url: `http://127.0.0.1:${origin.port}/` }, soon()))).toBe('ok');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(open()).toBeLessThanOrEqual(MAX_IDLE_SOCKETS + 1);
+    expect(open()).toBeGreaterThan(0);
   });
 
   it('connects to the address it checked, never asking DNS again (rebinding)', async () => {

@@ -17,6 +17,12 @@ export const DEFAULT_MAX_SOCKETS_PER_ORIGIN = 16;
  * Node.js servers (and most others), so the server rarely closes one as it is reused.
  */
 const IDLE_SOCKET_MS = 4_000;
+/**
+ * Idle kept-alive connections across all origins. Node bounds idle sockets per origin only,
+ * and a guest granted `*.example.com` can name any number of origins: past this many, the
+ * oldest origins' idle connections are closed, so the host's descriptors stay bounded.
+ */
+export const MAX_IDLE_SOCKETS = 32;
 /** setTimeout's largest delay; longer budgets (a deadline far away) are clamped to it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -69,6 +75,20 @@ interface Attempt {
   result: OutboundResult;
   /** A reset on a reused kept-alive connection before any response: safe to send again. */
   staleConnection: boolean;
+}
+
+/** Closes idle connections, oldest origins first, until at most `MAX_IDLE_SOCKETS` remain. */
+function trimIdle(agent: http.Agent): void {
+  const pools = Object.values(agent.freeSockets);
+  let idle = 0;
+  for (const sockets of pools) idle += sockets?.length ?? 0;
+  for (const sockets of pools) {
+    for (const socket of [...(sockets ?? [])]) {
+      if (idle <= MAX_IDLE_SOCKETS) return;
+      socket.destroy();
+      idle -= 1;
+    }
+  }
 }
 
 function errorCode(err: unknown): string {
@@ -225,6 +245,8 @@ export class OutboundClient {
     signal: AbortSignal,
   ): Promise<Attempt> {
     const { address, family, url } = target;
+    const agent = target.secure ? this.#https : this.#http;
+    trimIdle(agent);
     const where = url.host;
     const max = this.#maxResponseBytes;
     // The connection goes to the address checkEgress approved, whatever DNS says by now.
@@ -249,7 +271,7 @@ export class OutboundClient {
       let req: http.ClientRequest;
       try {
         req = (target.secure ? https : http).request({
-          agent: target.secure ? this.#https : this.#http,
+          agent,
           host: target.hostname,
           port: target.port,
           method,
