@@ -267,6 +267,46 @@ describe('hostile WASI calls on our own preview1 layer', () => {
     expect(fs.root.entries.size).toBeLessThan(17);
   });
 
+  it('quota accounting returns to empty once a guest removes what it made: nothing to ratchet', () => {
+    const fs = new MemoryFilesystem({ maxBytes: 2 ** 20, maxFiles: 100 });
+    const wasi = new Preview1({ args: [], env: {}, output: () => {}, preopens: { '/tmp': fs.root } });
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    wasi.bind(memory);
+    const bytes = new Uint8Array(memory.buffer);
+    let at = 1024;
+    /** Puts `text` in memory and returns [ptr, len]. */
+    const str = (text: string): [number, number] => {
+      const encoded = Buffer.from(text);
+      bytes.set(encoded, at);
+      at += encoded.length;
+      return [at - encoded.length, encoded.length];
+    };
+    const call = (name: string, ...args: unknown[]) => (wasi.imports[name] as (...a: unknown[]) => number)(...args);
+    const open = (path: string) => {
+      expect(call('path_open', 3, 0, ...str(path), 1, -1n, -1n, 0, 0)).toBe(Errno.SUCCESS);
+      return new DataView(memory.buffer).getUint32(0, true);
+    };
+    const empty = { bytes: fs.usedBytes, files: fs.usedFiles };
+    expect(call('path_create_directory', 3, ...str('dir'))).toBe(Errno.SUCCESS);
+    const fd = open('dir/file');
+    new DataView(memory.buffer).setUint32(16, 64, true);
+    new DataView(memory.buffer).setUint32(20, 1000, true);
+    expect(call('fd_write', fd, 16, 1, 8)).toBe(Errno.SUCCESS);
+    expect(call('path_link', 3, 0, ...str('dir/file'), 3, ...str('hard'))).toBe(Errno.SUCCESS);
+    expect(call('path_symlink', ...str('dir/file'), 3, ...str('soft'))).toBe(Errno.SUCCESS);
+    expect(call('path_rename', 3, ...str('hard'), 3, ...str('a-much-longer-name-than-before'))).toBe(Errno.SUCCESS);
+    expect(call('path_rename', 3, ...str('soft'), 3, ...str('dir/soft'))).toBe(Errno.SUCCESS);
+    expect(fs.usedBytes).toBeGreaterThan(empty.bytes + 1000);
+    // Unlinked while open: the bytes stay until the descriptor closes.
+    expect(call('path_unlink_file', 3, ...str('dir/file'))).toBe(Errno.SUCCESS);
+    expect(call('path_unlink_file', 3, ...str('a-much-longer-name-than-before'))).toBe(Errno.SUCCESS);
+    expect(fs.usedBytes).toBeGreaterThan(empty.bytes + 1000);
+    expect(call('fd_close', fd)).toBe(Errno.SUCCESS);
+    expect(call('path_unlink_file', 3, ...str('dir/soft'))).toBe(Errno.SUCCESS);
+    expect(call('path_remove_directory', 3, ...str('dir'))).toBe(Errno.SUCCESS);
+    expect({ bytes: fs.usedBytes, files: fs.usedFiles }).toEqual(empty);
+  });
+
   it('neither .. nor a symlink (absolute or relative) leads out of a preopen', async () => {
     const fs = new MemoryFilesystem();
     fs.root.makeDirectory('sub');
