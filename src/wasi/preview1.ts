@@ -189,6 +189,7 @@ export class Preview1 {
 
       fd_advise: (fd: unknown, offset: unknown, len: unknown, advice: unknown) => {
         const d = fds.get(u32(fd));
+        // Checked for type only: advice changes nothing for a file held in memory.
         u64(offset);
         u64(len);
         if (d.kind === 'directory') throw new WasiError(Errno.BADF);
