@@ -1,6 +1,6 @@
 // Cost per call of the outbound engine (egress check + client) against plain Node.js, on a
-// loopback keep-alive GET: median and p99 in µs over N sequential calls after a warm-up, each
-// variant against the same server. Run from the repository root (bundles src/outbound with
+// loopback keep-alive GET: median and p99 in µs over N sequential calls per variant after a
+// warm-up, all variants against the same server. Run from the repository root (bundles src/outbound with
 // esbuild, no build step needed):
 //   node scripts/measure-outbound.mjs [calls=5000]
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -76,23 +76,27 @@ const variants = {
 };
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
-console.log(`node ${process.version}, ${calls} sequential calls per variant after ${warmup} warm-up`);
-console.log('| variant | median µs | p99 µs | connections |');
-console.log('|---|---:|---:|---:|');
-for (const [name, call] of Object.entries(variants)) {
-  for (let i = 0; i < warmup; i++) await call();
-  const before = connections;
-  const samples = new Float64Array(calls);
-  for (let i = 0; i < calls; i++) {
+const entries = Object.entries(variants);
+for (let i = 0; i < warmup; i++) for (const [, call] of entries) await call();
+const before = connections;
+const samples = entries.map(() => new Float64Array(calls));
+// Interleaved, so a burst of load on the (shared) machine falls on every variant alike.
+for (let i = 0; i < calls; i++) {
+  for (let v = 0; v < entries.length; v++) {
+    const call = entries[v][1];
     const start = process.hrtime.bigint();
     await call();
-    samples[i] = Number(process.hrtime.bigint() - start) / 1000;
+    samples[v][i] = Number(process.hrtime.bigint() - start) / 1000;
   }
-  samples.sort();
-  const median = quantile(samples, 0.5).toFixed(1);
-  const p99 = quantile(samples, 0.99).toFixed(1);
-  console.log(`| ${name} | ${median} | ${p99} | ${connections - before} |`);
 }
+console.log(`node ${process.version}, ${calls} calls per variant (interleaved) after ${warmup} warm-up each`);
+console.log('| variant | median µs | p99 µs |');
+console.log('|---|---:|---:|');
+entries.forEach(([name], v) => {
+  const sorted = samples[v].sort();
+  console.log(`| ${name} | ${quantile(sorted, 0.5).toFixed(1)} | ${quantile(sorted, 0.99).toFixed(1)} |`);
+});
+console.log(`new connections while measuring: ${connections - before} (every call reused a kept-alive one)`);
 
 byAddress.close();
 byName.close();
