@@ -8,8 +8,10 @@ import type { FunctionHost } from '../host/function-host.js';
 import { GuestLog } from '../host/guest-log.js';
 import { MAX_RESPONSE_BYTES, responseTooLarge } from '../host/lambda-limits.js';
 import { type InvokeOutcome, runtimeError } from '../host/outcome.js';
+import { timeoutError } from '../host/timeout.js';
 import type { WasmHostOptions } from '../host/wasm-host.js';
 import { fdSink } from '../logging/fd-sink.js';
+import { DeadlineExceeded } from '../wasi/sleep.js';
 import { wasiP2Imports } from './wasi-p2.js';
 
 /** What jco's sync instantiation returns for the `lambda-handler` world. */
@@ -53,6 +55,8 @@ export class ComponentHost implements FunctionHost {
   readonly #log: GuestLog;
   readonly #options: WasmHostOptions;
   #component: HandlerComponent | undefined;
+  /** The current invocation's deadline, which bounds every sleep the guest asks for. */
+  #deadline: number | undefined;
   #instances = 0;
 
   private constructor(instantiate: Instantiate, cores: Map<string, WebAssembly.Module>, options: WasmHostOptions) {
@@ -106,6 +110,8 @@ export class ComponentHost implements FunctionHost {
 
   invoke(event: Uint8Array, ctx: InvokeContext): InvokeOutcome {
     this.#log.begin(ctx.requestId);
+    this.#deadline = ctx.deadlineMs;
+    const started = Date.now();
     try {
       const component = this.#ensureInstance();
       const response = component.handle(event, { ...ctx, deadlineMs: BigInt(Math.max(0, Math.trunc(ctx.deadlineMs))) });
@@ -125,6 +131,9 @@ export class ComponentHost implements FunctionHost {
       }
       // jco refuses to re-enter a trapped instance; the next call gets a fresh one.
       this.#component = undefined;
+      if (thrown instanceof DeadlineExceeded) {
+        return { status: 'error', kind: 'runtime', error: timeoutError(ctx.requestId, ctx.deadlineMs - started) };
+      }
       return {
         status: 'error',
         kind: 'runtime',
@@ -135,6 +144,7 @@ export class ComponentHost implements FunctionHost {
         }),
       };
     } finally {
+      this.#deadline = undefined;
       this.#log.end();
     }
   }
@@ -145,6 +155,7 @@ export class ComponentHost implements FunctionHost {
       env: this.#options.env ?? {},
       args: [this.#options.programName ?? 'handler'],
       write: (stream, bytes) => this.#log.write(stream, bytes),
+      deadline: () => this.#deadline,
     });
     this.#component = this.#instantiate(
       (name) => {
