@@ -1,13 +1,20 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+  validateHeaderName,
+  validateHeaderValue,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, BlockList, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WasiLambdaError } from '../src/errors.js';
 import { hostConfig, parseAllowHosts } from '../src/lambda/host-config.js';
@@ -16,6 +23,7 @@ import { MAX_IDLE_SOCKETS, OutboundClient, type OutboundClientOptions } from '..
 import { checkEgress } from '../src/outbound/egress-check.js';
 import { grantsHost, parseEgressPolicy, parseGrant } from '../src/outbound/egress-policy.js';
 import type { OutboundResult } from '../src/outbound/outbound-result.js';
+import { requestHeaders } from '../src/outbound/request-headers.js';
 import { specialAddressClass } from '../src/outbound/special-addresses.js';
 
 const execFileAsync = promisify(execFile);
@@ -131,6 +139,7 @@ describe('egress policy: parsing a grant list', () => {
     ['[::1', 'never closed'],
     ['[::1]9000', 'only :port may follow'],
     ['[fe80::1%eth0]', 'not a host name or IP address'],
+    ['[api.example.com]:443', 'brackets hold an IPv6 address'],
     ['exa..mple.com', 'not a host name or IP address'],
     ['-bad-.example.com', 'not a host name or IP address'],
   ])('%j is refused: %s', (entry, why) => {
@@ -216,6 +225,77 @@ describe('egress policy: parsing a grant list', () => {
     ['::ffff:93.184.216.34', undefined],
   ])('%s is %s', (address, kind) => {
     expect(specialAddressClass(address)).toBe(kind);
+  });
+});
+
+describe('hostile input to the policy', () => {
+  it('any string as a grant is either a grant or INVALID_CONFIG, never another exception', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[[\]*.:0-9a-f%@/ ]{0,20}$/)), (entry) => {
+        try {
+          const grant = parseGrant(entry, 'fuzz');
+          expect(['name', 'suffix', 'address']).toContain(grant.kind);
+          expect(grant.ports.every((port) => Number.isInteger(port) && port >= 1 && port <= 65_535)).toBe(true);
+        } catch (err) {
+          expect(err).toBeInstanceOf(WasiLambdaError);
+          expect((err as WasiLambdaError).code).toBe('INVALID_CONFIG');
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('any header list is refused or yields headers Node will send as given (no CR/LF reaches the wire)', () => {
+    const url = new URL('https://api.example.com/');
+    const header = fc.tuple(
+      fc.oneof(fc.constantFrom('host', 'connection', 'content-length', 'x-a', 'Proxy-X'), fc.string()),
+      fc.oneof(fc.string(), fc.constantFrom('api.example.com', 'api.example.com:443', '0', 'x-a', 'a\r\nb: c')),
+    );
+    fc.assert(
+      fc.property(fc.array(header, { maxLength: 6 }), (headers) => {
+        const result = requestHeaders(headers, url, undefined);
+        if (!result.ok) {
+          expect(result.code).toBe('InvalidRequest');
+          return;
+        }
+        expect(result.headers.host).toBe('api.example.com');
+        for (const [name, value] of Object.entries(result.headers)) {
+          validateHeaderName(name);
+          for (const one of [value].flat()) {
+            validateHeaderValue(name, one);
+            expect(one).not.toMatch(/[\r\n\0]/);
+          }
+          expect(['connection', 'upgrade', 'transfer-encoding']).not.toContain(name);
+          expect(name.startsWith('proxy-')).toBe(false);
+        }
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('IPv4 classification agrees with net.BlockList, and IPv4-mapped forms with their IPv4 address', () => {
+    const blocked = new BlockList();
+    for (const [prefix, bits] of [
+      ['0.0.0.0', 8],
+      ['10.0.0.0', 8],
+      ['100.64.0.0', 10],
+      ['127.0.0.0', 8],
+      ['169.254.0.0', 16],
+      ['172.16.0.0', 12],
+      ['192.168.0.0', 16],
+      ['224.0.0.0', 4],
+      ['240.0.0.0', 4],
+    ] as const) {
+      blocked.addSubnet(prefix, bits, 'ipv4');
+    }
+    fc.assert(
+      fc.property(fc.ipV4(), (address) => {
+        const special = specialAddressClass(address) !== undefined;
+        expect(special).toBe(blocked.check(address, 'ipv4'));
+        expect(specialAddressClass(`::ffff:${address}`)).toBe(specialAddressClass(address));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });
 

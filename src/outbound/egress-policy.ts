@@ -65,7 +65,9 @@ function splitHostPort(entry: string, source: string): { host: string; port: str
     if (close < 0) invalid(source, entry, 'the "[" of an IPv6 address is never closed');
     const rest = entry.slice(close + 1);
     if (rest !== '' && !rest.startsWith(':')) invalid(source, entry, 'only :port may follow "]"');
-    return { host: entry.slice(1, close), port: rest === '' ? undefined : rest.slice(1) };
+    const host = entry.slice(1, close);
+    if (!isIPv6(host)) invalid(source, entry, `brackets hold an IPv6 address, and "${host}" is not one`);
+    return { host, port: rest === '' ? undefined : rest.slice(1) };
   }
   const colons = entry.split(':').length - 1;
   // Two or more colons without brackets can only be an IPv6 address, which then has no port.
