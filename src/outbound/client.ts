@@ -55,9 +55,11 @@ export interface OutboundClientOptions {
   maxResponseBytes?: number | undefined;
   /**
    * Certificates trusted instead of Node's default store, as Node's own `ca` option does (for
-   * tests and private CAs). Unset, the default store applies: Node's bundled Mozilla roots
-   * plus the PEM file named by `NODE_EXTRA_CA_CERTS` when the process started (or the system
-   * store under `--use-openssl-ca`). On Lambda's Node.js 20+ runtimes the Amazon roots are in
+   * tests and private CAs). Unset, Node's default store applies: its bundled Mozilla roots,
+   * plus the PEM file `NODE_EXTRA_CA_CERTS` named when the process started (read once, at
+   * startup; the test suite checks it), plus the system store when the function sets
+   * `NODE_USE_SYSTEM_CA=1` (Node 22.19+, 24.6+) or `NODE_OPTIONS=--use-openssl-ca` (instead
+   * of the bundled roots). On Lambda's Node.js 20+ runtimes the Amazon roots are in
    * `/var/runtime/ca-cert.pem`, loaded only when `NODE_EXTRA_CA_CERTS` names it.
    */
   ca?: string | readonly string[] | undefined;
