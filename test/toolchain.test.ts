@@ -32,7 +32,14 @@ describe('toolchain detection', () => {
       expect(toolchain.kind).toBe('debian');
       expect(toolchain.args).toContain('-Zbuild-std=std,panic_abort');
       const artifacts = await compileWorkspace(resolve('wasm-handlers'), toolchain);
-      expect(Object.keys(artifacts).sort()).toEqual(['faults', 'hello', 'http-api', 'workloads']);
+      expect(Object.keys(artifacts).sort()).toEqual([
+        'async-guest',
+        'faults',
+        'hello',
+        'hello-async',
+        'http-api',
+        'workloads',
+      ]);
 
       const event = await readFile('test/fixtures/events/http-api/quote.json');
       const responses = await Promise.all(

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type BuildOptions, buildContext, buildHandlers, outputDir } from '../build/build-handlers.js';
 import { freshStamp, writeStamp } from '../build/stamp.js';
 import { WasiLambdaError } from '../errors.js';
-import { componentize, readWorldWit } from './componentize.js';
+import { componentize, readWorldWit, type World, worldOf } from './componentize.js';
 
 /** One handler as a component, and as the JS that runs it. */
 export interface ComponentArtifact {
@@ -34,13 +34,13 @@ function worldItems(wit: string, pkg: string): string[] {
  * and version. (The records themselves were embedded from that file, and `jco new` checked
  * the core exports' signatures against them.)
  */
-export async function validateComponent(component: Uint8Array): Promise<void> {
+export async function validateComponent(component: Uint8Array, name: World = 'lambda-handler'): Promise<void> {
   const { componentWit } = await import('@bytecodealliance/jco-transpile/wasm-tools');
   const source = await readWorldWit();
   const packageMatch = /package ([\w-]+:[\w-]+)@([\w.-]+);/.exec(source);
-  const world = /world lambda-handler \{([\s\S]*?)\n\}/.exec(source);
+  const world = new RegExp(`world ${name} \\{([\\s\\S]*?)\\n\\}`).exec(source);
   if (!packageMatch || !world)
-    throw new WasiLambdaError('INVALID_CONFIG', 'handler.wit has no package or no lambda-handler world');
+    throw new WasiLambdaError('INVALID_CONFIG', `handler.wit has no package or no ${name} world`);
   const [, pkg, version] = packageMatch;
   const expected = [
     `use ${pkg}/types@${version}.{context, handler-error}`,
@@ -50,7 +50,7 @@ export async function validateComponent(component: Uint8Array): Promise<void> {
   if (printed.join('\n') !== expected.join('\n')) {
     throw new WasiLambdaError(
       'CONTRACT_MISSING',
-      `the component does not match the lambda-handler world:\n  expected: ${expected.join('\n            ')}\n  printed:  ${printed.join('\n            ')}`,
+      `the component does not match the ${name} world:\n  expected: ${expected.join('\n            ')}\n  printed:  ${printed.join('\n            ')}`,
     );
   }
 }
@@ -103,8 +103,9 @@ export async function buildComponents(options: BuildOptions = {}): Promise<Compo
   const { handlers, toolchain } = await buildHandlers(options);
   const components: Record<string, ComponentArtifact> = {};
   for (const [name, core] of Object.entries(handlers)) {
-    const component = await componentize(readFileSync(core));
-    await validateComponent(component);
+    const bytes = readFileSync(core);
+    const component = await componentize(bytes);
+    await validateComponent(component, await worldOf(bytes));
     mkdirSync(out, { recursive: true });
     const path = join(out, `${name}.component.wasm`);
     writeFileSync(path, component);

@@ -6,7 +6,8 @@ import { compileGuest } from '../host/compile.js';
 import type { InvokeContext } from '../host/context.js';
 import type { FunctionHost } from '../host/function-host.js';
 import { GuestLog } from '../host/guest-log.js';
-import { MAX_RESPONSE_BYTES, responseTooLarge } from '../host/lambda-limits.js';
+import { GuestInitError } from '../host/init-error.js';
+import { INIT_TIMEOUT_MS, MAX_RESPONSE_BYTES, responseTooLarge } from '../host/lambda-limits.js';
 import { type InvokeOutcome, runtimeError } from '../host/outcome.js';
 import { timeoutError } from '../host/timeout.js';
 import type { WasmHostOptions } from '../host/wasm-host.js';
@@ -17,6 +18,8 @@ import { wasiP2Imports } from './wasi-p2.js';
 /** What jco's sync instantiation returns for the `lambda-handler` world. */
 interface HandlerComponent {
   handle(event: Uint8Array, ctx: Record<string, unknown>): Uint8Array;
+  /** `lambda-service` components: the function's init; an `err` is thrown, as for `handle`. */
+  init?(): void;
 }
 
 type Instantiate = (
@@ -157,7 +160,7 @@ export class ComponentHost implements FunctionHost {
       write: (stream, bytes) => this.#log.write(stream, bytes),
       deadline: () => this.#deadline,
     });
-    this.#component = this.#instantiate(
+    const component = this.#instantiate(
       (name) => {
         const module = this.#cores.get(name);
         if (!module)
@@ -167,7 +170,31 @@ export class ComponentHost implements FunctionHost {
       imports,
       (module, moduleImports) => new WebAssembly.Instance(module, moduleImports),
     );
+    const outside = this.#deadline === undefined;
+    if (outside) this.#deadline = Date.now() + INIT_TIMEOUT_MS;
+    try {
+      component.init?.();
+    } catch (thrown) {
+      const error = handlerError(thrown);
+      if (error) throw new GuestInitError(error);
+      if (thrown instanceof DeadlineExceeded) {
+        throw new GuestInitError({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `Init timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`,
+        });
+      }
+      throw new GuestInitError(
+        runtimeError(thrown, { requestId: 'init', log: this.#log, maxMemoryPages: this.#options.maxMemoryPages }),
+        { cause: thrown },
+      );
+    } finally {
+      if (outside) {
+        this.#deadline = undefined;
+        this.#log.end();
+      }
+    }
+    this.#component = component;
     this.#instances += 1;
-    return this.#component;
+    return component;
   }
 }

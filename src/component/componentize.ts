@@ -4,8 +4,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toError, WasiLambdaError } from '../errors.js';
 
-/** The WIT world every handler module implements. */
-export const WORLD = 'lambda-handler';
+/**
+ * The WIT worlds a handler module implements: `lambda-handler` (`handle`), or, for a module
+ * whose init is user code (`#[wasi_lambda::main]`, which exports `init`), `lambda-service`.
+ */
+export type World = 'lambda-handler' | 'lambda-service';
+
+/** The world a core module implements, read from its exports. */
+export async function worldOf(core: Uint8Array): Promise<World> {
+  const module = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
+  return WebAssembly.Module.exports(module).some((e) => e.name === 'init' && e.kind === 'function')
+    ? 'lambda-service'
+    : 'lambda-handler';
+}
 
 const require = createRequire(import.meta.url);
 
@@ -28,7 +39,7 @@ function reactorAdapterPath(): string {
 }
 
 /**
- * Wraps a core handler module as a WebAssembly component of the `lambda-handler` world:
+ * Wraps a core handler module as a WebAssembly component of its world (`worldOf`):
  * embeds the world (the library call, since `jco embed` cannot read host paths) and adapts
  * WASI preview1 imports with jco's shipped preview1 reactor adapter.
  *
@@ -39,13 +50,14 @@ function reactorAdapterPath(): string {
 export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
   const adapter = await readFile(reactorAdapterPath());
+  const world = await worldOf(core);
   try {
-    const embedded = await componentEmbed({ binary: core, witSource: await readWorldWit(), world: WORLD });
+    const embedded = await componentEmbed({ binary: core, witSource: await readWorldWit(), world });
     return await componentNew(embedded, [['wasi_snapshot_preview1', adapter]]);
   } catch (err) {
     throw new WasiLambdaError(
       'CONTRACT_MISSING',
-      `the module does not implement the ${WORLD} world: ${toError(err).message}`,
+      `the module does not implement the ${world} world: ${toError(err).message}`,
       { cause: err },
     );
   }

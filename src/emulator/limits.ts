@@ -1,11 +1,9 @@
 /** Lambda's documented limits and messages that the emulator enforces. */
 
 // The payload limits are the runtime's (it enforces them too); the emulator uses the same numbers.
-export { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, responseTooLarge } from '../host/lambda-limits.js';
+export { INIT_TIMEOUT_MS, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, responseTooLarge } from '../host/lambda-limits.js';
 /** `LogType: Tail` returns the last 4 KB of the invocation's log. */
 export const TAIL_LOG_BYTES = 4096;
-/** The Init phase may take at most 10 seconds. */
-export const INIT_TIMEOUT_MS = 10_000;
 /**
  * How often a working runtime's memory is read. One read of `/proc/<pid>/status` costs
  * ~25 µs, so 20 reads a second are ~0.05 % of a core per busy environment; a response is

@@ -22,6 +22,9 @@ export interface HandlerExports {
   cabi_post_handle(ret: number): void;
   cabi_realloc(oldPtr: number, oldLen: number, align: number, newLen: number): number;
   _initialize?: () => void;
+  /** `lambda-service` worlds (`#[wasi_lambda::main]`): runs the function's init once. */
+  init?: () => number;
+  cabi_post_init?: (ret: number) => void;
 }
 
 /** The world's core exports: their kind, and for functions their type in the spec's notation. */
@@ -216,5 +219,36 @@ export function callHandle(
   const ret = exports.handle(args) >>> 0;
   const result = liftResult(memory, ret);
   exports.cabi_post_handle(ret);
+  return result;
+}
+
+/** What the guest's `init` returned: `ok`, or the init error Lambda reports. */
+export type InitResult = { ok: true } | { ok: false; errorType: string; errorMessage: string };
+
+/**
+ * Calls the `init` export of a `lambda-service` module (`init: func() -> result<_,
+ * handler-error>`), whose result has `handle`'s 20-byte layout with an empty `ok`, and releases
+ * it with `cabi_post_init`. A module without `init` has nothing to run.
+ */
+export function callInit(exports: HandlerExports, memory: GuestMemory): InitResult {
+  if (typeof exports.init !== 'function') return { ok: true };
+  const ret = exports.init() >>> 0;
+  if (ret % 4 !== 0) {
+    throw new WasiLambdaError('GUEST_ABI_VIOLATION', `init returned ${ret}, which is not 4-byte aligned`);
+  }
+  memory.check(ret, RESULT_SIZE, 'init result');
+  const tag = memory.u8(ret, 'init result tag');
+  let result: InitResult;
+  if (tag === 0) result = { ok: true };
+  else if (tag === 1) {
+    result = {
+      ok: false,
+      errorType: liftString(memory, ret + 4, 'error-type'),
+      errorMessage: liftString(memory, ret + 12, 'error-message'),
+    };
+  } else {
+    throw new WasiLambdaError('GUEST_ABI_VIOLATION', `init returned result tag ${tag}; expected 0 (ok) or 1 (err)`);
+  }
+  exports.cabi_post_init?.(ret);
   return result;
 }

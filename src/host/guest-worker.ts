@@ -15,7 +15,8 @@ import { toError, WasiLambdaError } from '../errors.js';
 import { fdSink } from '../logging/fd-sink.js';
 import type { InvokeContext } from './context.js';
 import type { FunctionHost } from './function-host.js';
-import type { InvokeOutcome } from './outcome.js';
+import { GuestInitError } from './init-error.js';
+import type { InvokeOutcome, LambdaErrorBody } from './outcome.js';
 import { WasmHost, type WasmHostOptions } from './wasm-host.js';
 
 /**
@@ -37,7 +38,7 @@ export interface InvokeRequest {
 
 export type WorkerMessage =
   | { type: 'ready'; instanceCount: number }
-  | { type: 'init-error'; code: string; message: string }
+  | { type: 'init-error'; code: string; message: string; body?: LambdaErrorBody | undefined }
   | { type: 'outcome'; id: number; outcome: InvokeOutcome; instanceCount: number };
 
 async function load(data: GuestWorkerData): Promise<FunctionHost> {
@@ -56,7 +57,8 @@ async function main(): Promise<void> {
     host = await load(data);
   } catch (err) {
     const code = err instanceof WasiLambdaError ? err.code : 'GUEST_INIT_FAILED';
-    post({ type: 'init-error', code, message: toError(err).message });
+    const body = err instanceof GuestInitError ? err.body : undefined;
+    post({ type: 'init-error', code, message: toError(err).message, body });
     return;
   }
   post({ type: 'ready', instanceCount: host.instanceCount });

@@ -3,6 +3,7 @@ import { WasiLambdaError } from '../errors.js';
 import type { InvokeContext } from './context.js';
 import type { FunctionHost } from './function-host.js';
 import type { GuestWorkerData, InvokeRequest, WorkerMessage } from './guest-worker.js';
+import { GuestInitError } from './init-error.js';
 import type { InvokeOutcome } from './outcome.js';
 import { timeoutError } from './timeout.js';
 
@@ -120,7 +121,11 @@ export class IsolatedHost implements FunctionHost {
           resolve(live);
         } else if (message.type === 'init-error') {
           void worker.terminate();
-          reject(new WasiLambdaError(message.code as WasiLambdaError['code'], message.message));
+          reject(
+            message.body
+              ? new GuestInitError(message.body)
+              : new WasiLambdaError(message.code as WasiLambdaError['code'], message.message),
+          );
         } else {
           live.instances = message.instanceCount;
           this.#settle(message.id, message.outcome);

@@ -5,6 +5,9 @@ import type { LambdaErrorBody } from './outcome.js';
  * (the emulator re-exports them to enforce the same numbers).
  */
 
+/** Lambda's init phase may take at most 10 seconds. */
+export const INIT_TIMEOUT_MS = 10_000;
+
 /** Synchronous invocation request payload: 6 MB. */
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 

@@ -5,12 +5,14 @@ import type { LogFormat } from '../logging/log-format.js';
 import { MemoryFilesystem } from '../wasi/memfs.js';
 import { Preview1 } from '../wasi/preview1.js';
 import { DeadlineExceeded } from '../wasi/sleep.js';
-import { callHandle, checkContract, type HandlerExports } from './abi.js';
+import { callHandle, callInit, checkContract, type HandlerExports, type InitResult } from './abi.js';
 import { compileGuest } from './compile.js';
 import type { InvokeContext } from './context.js';
 import type { FunctionHost } from './function-host.js';
 import { GuestLog } from './guest-log.js';
 import { GuestMemory } from './guest-memory.js';
+import { GuestInitError } from './init-error.js';
+import { INIT_TIMEOUT_MS } from './lambda-limits.js';
 import { type InvokeOutcome, runtimeError } from './outcome.js';
 import { timeoutError } from './timeout.js';
 
@@ -190,17 +192,36 @@ export class WasmHost implements FunctionHost {
     }
     const exports = instance.exports as unknown as HandlerExports;
     wasi.bind(exports.memory);
+    const memory = new GuestMemory(exports.memory);
+    // Init runs outside any invocation: its log lines carry no request id, as on Lambda, and
+    // its sleeps are bounded by Lambda's 10-second init phase.
+    const outside = this.#deadline === undefined;
+    if (outside) this.#deadline = Date.now() + INIT_TIMEOUT_MS;
+    let init: InitResult;
     try {
       exports._initialize?.();
+      init = callInit(exports, memory);
     } catch (err) {
+      if (err instanceof DeadlineExceeded) {
+        throw new GuestInitError(
+          {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `Init timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`,
+          },
+          { cause: err },
+        );
+      }
       const reason = runtimeError(err, { requestId: 'init', log: this.#log, maxMemoryPages: this.#maxMemoryPages });
-      throw new WasiLambdaError(
-        'GUEST_INIT_FAILED',
-        `the module's initialisation (_initialize) failed: ${reason.errorType}: ${reason.errorMessage}`,
-        { cause: err },
-      );
+      throw new GuestInitError(reason, { cause: err });
+    } finally {
+      if (outside) {
+        this.#deadline = undefined;
+        // Flush a partial last line now, with no request id.
+        this.#log.end();
+      }
     }
+    if (!init.ok) throw new GuestInitError({ errorType: init.errorType, errorMessage: init.errorMessage });
     this.#instances += 1;
-    return { exports, memory: new GuestMemory(exports.memory) };
+    return { exports, memory };
   }
 }

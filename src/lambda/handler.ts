@@ -16,6 +16,7 @@
  */
 import { fromNodeContext, type NodeLambdaContext } from '../host/context.js';
 import type { FunctionHost } from '../host/function-host.js';
+import { GuestInitError } from '../host/init-error.js';
 import { loadHost } from '../host/load-host.js';
 import type { LambdaErrorBody } from '../host/outcome.js';
 import { hostConfig } from './host-config.js';
@@ -43,7 +44,10 @@ const decoder = new TextDecoder();
 
 /** `handler(event, context)`: returns the guest's JSON response or throws its error. */
 export const handler = async (event: unknown, context: NodeLambdaContext): Promise<unknown> => {
-  const host = await ready;
+  const host = await ready.catch((err: unknown) => {
+    // The guest's own init error is reported with its errorType, like any function error.
+    throw err instanceof GuestInitError ? new GuestFunctionError(err.body) : err;
+  });
   const bytes = encoder.encode(JSON.stringify(event) ?? 'null');
   const outcome = await host.invoke(bytes, fromNodeContext(context, env));
   if (outcome.status === 'ok') return JSON.parse(decoder.decode(outcome.response));

@@ -9,6 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { WasiLambdaError } from '../errors.js';
 import { functionIdentity, invokeContext } from '../host/context.js';
 import type { FunctionHost } from '../host/function-host.js';
+import { GuestInitError } from '../host/init-error.js';
 import { loadHost } from '../host/load-host.js';
 import { hostConfig } from '../lambda/host-config.js';
 import { RuntimeApiClient } from './runtime-api-client.js';
@@ -31,10 +32,13 @@ async function main(): Promise<void> {
   try {
     host = await loadHost(hostConfig(env, import.meta.url));
   } catch (err) {
+    // The guest's own init error keeps its errorType, as lambda_runtime reports it.
     const error =
-      err instanceof WasiLambdaError
-        ? { errorType: `Runtime.${err.code}`, errorMessage: err.message }
-        : { errorType: 'Runtime.Unknown', errorMessage: String(err) };
+      err instanceof GuestInitError
+        ? err.body
+        : err instanceof WasiLambdaError
+          ? { errorType: `Runtime.${err.code}`, errorMessage: err.message }
+          : { errorType: 'Runtime.Unknown', errorMessage: String(err) };
     await api.initError(error);
     process.exit(1);
   }
