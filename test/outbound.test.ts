@@ -712,6 +712,25 @@ describe('OutboundClient against real servers on loopback', () => {
     expect(post).toMatchObject({ ok: false, code: 'ConnectionReset' });
   });
 
+  it('after one dead idle connection, the retry opens a new one instead of drawing another dead one', async () => {
+    const doomed = new Set<Socket>();
+    const server = await serve((req, res) => {
+      if (doomed.has(req.socket)) {
+        req.socket.destroy();
+        return;
+      }
+      setTimeout(() => res.end('fresh'), 20);
+    });
+    const c = client([`127.0.0.1:${server.port}`]);
+    const url = `http://127.0.0.1:${server.port}/`;
+    // Two calls at once leave two idle connections; then both die, as in a frozen sandbox.
+    await Promise.all([c.send({ method: 'GET', url }, soon()), c.send({ method: 'GET', url }, soon())]);
+    expect(server.connections).toBe(2);
+    for (const socket of server.sockets) doomed.add(socket);
+    expect(text(await c.send({ method: 'GET', url }, soon()))).toBe('fresh');
+    expect(server.connections).toBe(3);
+  });
+
   it('50 concurrent calls are all answered, over a bounded number of connections', async () => {
     const server = await serve((req, res) => setTimeout(() => res.end(req.url), 5));
     const c = client([`127.0.0.1:${server.port}`]);

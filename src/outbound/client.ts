@@ -79,14 +79,14 @@ interface Attempt {
   staleConnection: boolean;
 }
 
-/** Closes idle connections, oldest origins first, until at most `MAX_IDLE_SOCKETS` remain. */
-function trimIdle(agent: http.Agent): void {
+/** Closes idle connections, oldest origins first, until at most `keep` remain. */
+function closeIdle(agent: http.Agent, keep: number): void {
   const pools = Object.values(agent.freeSockets);
   let idle = 0;
   for (const sockets of pools) idle += sockets?.length ?? 0;
   for (const sockets of pools) {
     for (const socket of [...(sockets ?? [])]) {
-      if (idle <= MAX_IDLE_SOCKETS) return;
+      if (idle <= keep) return;
       socket.destroy();
       idle -= 1;
     }
@@ -201,6 +201,9 @@ export class OutboundClient {
       // A kept-alive connection the server (or a frozen Lambda sandbox) dropped while idle
       // fails on its first write; Node documents this retry for exactly that case.
       if (attempt.staleConnection && IDEMPOTENT.has(method)) {
+        // One dead idle connection means the others are likely dead too (a thawed sandbox):
+        // the retry must not draw another from the pool.
+        closeIdle(target.secure ? this.#https : this.#http, 0);
         attempt = await this.#attempt(target, method, headers, request.body, abort.signal);
       }
       return abort.signal.aborted && !attempt.result.ok ? timedOut() : attempt.result;
@@ -248,7 +251,7 @@ export class OutboundClient {
   ): Promise<Attempt> {
     const { address, family, url } = target;
     const agent = target.secure ? this.#https : this.#http;
-    trimIdle(agent);
+    closeIdle(agent, MAX_IDLE_SOCKETS);
     const where = url.host;
     const max = this.#maxResponseBytes;
     // The connection goes to the address checkEgress approved, whatever DNS says by now.
