@@ -127,7 +127,8 @@ function classify(err: unknown, phase: Phase, where: string, address: string): O
  * The host's outbound HTTP engine: every request is checked against the egress policy
  * (`checkEgress`) before a byte leaves, then sent over a kept-alive connection to the checked
  * address. Redirects are returned, never followed; bodies stay bytes (no decompression); the
- * whole call is bounded by `min(request.timeoutMs, deadline)`. `send` never rejects.
+ * whole call is bounded by `min(request.timeoutMs, deadline)`. `send` never rejects. Make
+ * one per host and keep it across invocations: its connections and DNS answers live in it.
  *
  * ```ts
  * const outbound = new OutboundClient({ policy: parseAllowHosts(process.env), onDenied: log });
