@@ -25,19 +25,21 @@ const quantile = (samples, q) => [...samples].sort((a, b) => a - b)[Math.floor(s
 
 const devNull = (await import('node:fs')).openSync('/dev/null', 'w');
 const workers = [];
+async function onWorker(options) {
+  const host = await loadHost({
+    guest: { kind: 'core', path: `${target}/${handler}.wasm` },
+    options,
+    isolation: 'worker',
+    logFd: devNull,
+  });
+  workers.push(host);
+  return host;
+}
 const variants = {
   'core, inline': () => WasmHost.create(new Uint8Array(bytes), quiet),
   'core, inline, fresh': () => WasmHost.create(new Uint8Array(bytes), { ...quiet, instanceMode: 'fresh' }),
-  'core, worker': async () => {
-    const host = await loadHost({
-      guest: { kind: 'core', path: `${target}/${handler}.wasm` },
-      options: {},
-      isolation: 'worker',
-      logFd: devNull,
-    });
-    workers.push(host);
-    return host;
-  },
+  'core, worker': () => onWorker({}),
+  'core, worker, fresh': () => onWorker({ instanceMode: 'fresh' }),
   component: () => ComponentHost.fromDir(`${target}/component/${handler}`, quiet),
 };
 const calls = process.argv[4] === undefined ? 10_000 : Number(process.argv[4]);
