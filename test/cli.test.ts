@@ -147,6 +147,21 @@ async function serve(args: string[]) {
 }
 
 describe('wasi-lambda invoke --target and serve (through the emulator)', () => {
+  it('invoke --target wasm runs a .wasm given by path, named after the file', async () => {
+    const { code, stdout, stderr } = await cli([
+      'invoke',
+      '--target',
+      'wasm',
+      '-H',
+      handlerPath('hello'),
+      '-e',
+      'test/fixtures/events/hello/ada.json',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('{"message":"Hello, Ada!"}\n');
+    expect(stderr).toMatch(/\tINFO\tgreeting Ada from hello\n/);
+  });
+
   it.each(['wasm', 'native', 'node'])('invoke --target %s answers hello and prints a REPORT', async (target) => {
     const { code, stdout, stderr } = await cli([
       'invoke',

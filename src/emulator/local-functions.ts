@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { buildHandlers } from '../build/build-handlers.js';
 import { buildNative } from '../build/build-native.js';
 import { buildComponents } from '../component/build-components.js';
@@ -71,9 +71,11 @@ export async function localFunction(
   if (code === undefined) {
     throw new WasiLambdaError('HANDLER_NOT_FOUND', `no ${kind} build of "${handler}"`);
   }
+  // A `.wasm` path names its function after the file, as `invoke` without `--target` does.
+  const base = handler.endsWith('.wasm') ? basename(handler, '.wasm') : handler;
   return {
     ...defaults,
-    name: functionName(handler, kind),
+    name: functionName(base, kind),
     kind,
     code,
     handler: kind === 'node' ? `${handler}.handler` : undefined,
