@@ -169,3 +169,26 @@ describe('a guest that fails is never called again, and what it claims costs the
     expect(host.instanceCount).toBe(1);
   });
 });
+
+describe('a guest whose initialisation traps', () => {
+  it('is a typed init error carrying Lambda trap body, and its output before the trap is logged', async () => {
+    const { GuestInitError } = await import('../src/host/init-error.js');
+    const bytes = await guest(
+      '(i32.const 64)',
+      `(data (i32.const 256) "init line\\n")
+       (func (export "_initialize")
+         (i32.store (i32.const 512) (i32.const 256)) (i32.store (i32.const 516) (i32.const 10))
+         (drop (call $fd_write (i32.const 1) (i32.const 512) (i32.const 1) (i32.const 520)))
+         unreachable)`,
+    );
+    const lines: string[] = [];
+    const error = await WasmHost.create(bytes, { logSink: (line) => lines.push(line) }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(GuestInitError);
+    expect(error).toMatchObject({
+      code: 'GUEST_INIT_FAILED',
+      body: { errorType: 'Runtime.Trap', errorMessage: 'wasm trap: unreachable' },
+    });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/\tundefined\tINFO\tinit line\n$/);
+  });
+});
