@@ -33,6 +33,8 @@ await Promise.all([
   // The host alone, self-contained: what the cross-architecture check loads on arm64.
   build({ ...common, entryPoints: ['src/host/wasm-host.ts'], outfile: 'dist/host.mjs' }),
   build({ ...common, entryPoints: ['src/lambda/handler.ts'], outfile: 'dist/lambda/handler.mjs', minify: true }),
+  // `wasi-lambda/runtime`: the Lambda side alone, self-contained, beside its guest worker.
+  build({ ...common, entryPoints: ['src/runtime-exports.ts'], outfile: 'dist/runtime/index.mjs' }),
   // Runtime API clients, self-contained: the emulator runs them as the function's process.
   build({
     ...common,

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { packageLambdaFunctions } from '../build/lambda-packages.js';
+import { localFunction } from '../build/local-functions.js';
 import { FUNCTION_DEFAULTS, type FunctionConfig } from '../emulator/function-config.js';
-import { localFunction } from '../emulator/local-functions.js';
 import type { VariantName } from './report.js';
 
 /** The benchmark's handler crate, and its Node.js twin. */

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
+import { localFunction } from '../../build/local-functions.js';
 import type { FunctionKind } from '../../emulator/function-config.js';
 import { invokeViaEmulator } from '../../emulator/invoke-via-emulator.js';
-import { localFunction } from '../../emulator/local-functions.js';
 import { toError, WasiLambdaError } from '../../errors.js';
 import { parseBackend } from '../../lambda/host-config.js';
 import { invokeLocal } from '../../local/invoke-local.js';

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { functionsFromConfig } from '../../emulator/config-file.js';
+import { functionsFromConfig } from '../../build/function-config-file.js';
+import { localFunctions } from '../../build/local-functions.js';
 import { Emulator } from '../../emulator/emulator.js';
 import { FUNCTION_KINDS, type FunctionKind } from '../../emulator/function-config.js';
-import { localFunctions } from '../../emulator/local-functions.js';
 import { parseLogFormat } from '../../logging/log-format.js';
 
 export interface ServeCommandOptions {

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { buildHandlers } from '../build/build-handlers.js';
-import { buildNative } from '../build/build-native.js';
 import { buildComponents } from '../component/build-components.js';
+import { FUNCTION_DEFAULTS, type FunctionConfig, type FunctionKind } from '../emulator/function-config.js';
 import { WasiLambdaError } from '../errors.js';
-import { FUNCTION_DEFAULTS, type FunctionConfig, type FunctionKind } from './function-config.js';
+import { buildHandlers } from './build-handlers.js';
+import { buildNative } from './build-native.js';
 
 /** Where plain Node.js versions of the examples live (the baseline). */
 export const NODE_BASELINES = 'baselines/node';

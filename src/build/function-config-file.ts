@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { FUNCTION_KINDS, type FunctionConfig, type FunctionKind } from '../emulator/function-config.js';
 import { toError, WasiLambdaError } from '../errors.js';
 import { parseLogFormat } from '../logging/log-format.js';
-import { FUNCTION_KINDS, type FunctionConfig, type FunctionKind } from './function-config.js';
 import { localFunction } from './local-functions.js';
 
 /** One function in `wasi-lambda.json`; everything but `kind` and `handler` is optional. */
