@@ -20,7 +20,7 @@ class WasiLambdaPlugin {
     if (process.env.WASI_LAMBDA_SKIP_BUILD === '1') return;
     const root = this.serverless.serviceDir;
     this.log.notice('wasi-lambda: building the deployment packages');
-    const result = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'package'], {
+    const result = spawnSync(process.execPath, [join(__dirname, '..', 'dist', 'cli.js'), 'package'], {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
     });

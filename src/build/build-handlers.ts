@@ -28,7 +28,16 @@ export interface BuildResult {
   toolchain: string;
 }
 
-export const DEFAULT_WORKSPACE = 'wasm-handlers';
+/**
+ * The Cargo workspace a command uses without `--workspace`: the current directory when it
+ * holds a `Cargo.toml` (a project made by `wasi-lambda new`), else this repository's
+ * `wasm-handlers/`.
+ */
+export function defaultWorkspace(cwd: string = process.cwd()): string {
+  return existsSync(join(cwd, 'Cargo.toml')) ? '.' : 'wasm-handlers';
+}
+
+export const DEFAULT_WORKSPACE = defaultWorkspace();
 
 /** Where built artifacts are copied: one stable path whichever toolchain built them. */
 export function outputDir(workspace: string): string {

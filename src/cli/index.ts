@@ -5,11 +5,13 @@ import { WORKLOADS } from '../bench/workloads.js';
 import { DEFAULT_WORKSPACE } from '../build/build-handlers.js';
 import { FUNCTION_KINDS } from '../emulator/function-config.js';
 import { BACKENDS } from '../lambda/host-config.js';
+import { TEMPLATES } from '../scaffold/templates.js';
 import { VERSION } from '../version.js';
 import { action } from './action.js';
 import { benchCommand, benchCompareCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
 import { invokeCommand } from './commands/invoke.js';
+import { newCommand } from './commands/new.js';
 import { packageCommand } from './commands/package.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
@@ -27,6 +29,13 @@ function collect(value: string, previous: string[]): string[] {
 const program = new Command('wasi-lambda')
   .description('Build Rust Lambda handlers to wasm32-wasip1 and run them the way AWS Lambda does.')
   .version(VERSION);
+
+program
+  .command('new <name>')
+  .description('write a standalone handler project: crate, package.json, serverless.yml, sample events, a test')
+  .addOption(new Option('--template <template>', 'what the handler starts as').choices(TEMPLATES).default('basic'))
+  .option('--package-spec <spec>', 'the wasi-lambda dev dependency (default: file: this package)')
+  .action(action(newCommand));
 
 program
   .command('build')
@@ -49,7 +58,10 @@ program
 program
   .command('invoke')
   .description('invoke a handler once, locally: response on stdout, logs and REPORT on stderr')
-  .option('-H, --handler <name|file.wasm>', 'handler package in the workspace, or a .wasm file', 'hello')
+  .option(
+    '-H, --handler <name|file.wasm>',
+    "handler package in the workspace, or a .wasm file (default: the workspace's only handler, else hello)",
+  )
   .option('-e, --event <file|->', 'JSON event file, or - for stdin (default: {})')
   .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
   .addOption(new Option('--backend <backend>', 'run the core module or the component').choices(BACKENDS))

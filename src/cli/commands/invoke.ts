@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
+import { defaultHandler } from '../../build/default-handler.js';
 import { localFunction } from '../../build/local-functions.js';
 import type { FunctionKind } from '../../emulator/function-config.js';
 import { invokeViaEmulator } from '../../emulator/invoke-via-emulator.js';
@@ -10,7 +11,7 @@ import { parseLogFormat } from '../../logging/log-format.js';
 import { parseKeyValues } from '../key-values.js';
 
 export interface InvokeCommandOptions {
-  handler: string;
+  handler?: string;
   event?: string;
   workspace: string;
   logFormat?: string;
@@ -43,9 +44,10 @@ async function readEvent(source: string | undefined): Promise<Uint8Array> {
  */
 export async function invokeCommand(options: InvokeCommandOptions): Promise<number> {
   const event = await readEvent(options.event);
-  if (options.target !== undefined) return invokeTarget(options, options.target as FunctionKind, event);
+  const handler = options.handler ?? defaultHandler(options.workspace);
+  if (options.target !== undefined) return invokeTarget(options, handler, options.target as FunctionKind, event);
   const { outcome } = await invokeLocal({
-    handler: options.handler,
+    handler,
     event,
     workspace: options.workspace,
     logFormat: parseLogFormat(options.logFormat ?? process.env.AWS_LAMBDA_LOG_FORMAT, '--log-format'),
@@ -70,8 +72,13 @@ export async function invokeCommand(options: InvokeCommandOptions): Promise<numb
 }
 
 /** `--target wasm|native|node`: one invocation through the emulator's Invoke API. */
-async function invokeTarget(options: InvokeCommandOptions, kind: FunctionKind, event: Uint8Array): Promise<number> {
-  const fn = await localFunction(options.handler, kind, {
+async function invokeTarget(
+  options: InvokeCommandOptions,
+  handler: string,
+  kind: FunctionKind,
+  event: Uint8Array,
+): Promise<number> {
+  const fn = await localFunction(handler, kind, {
     workspace: options.workspace,
     install: options.install,
     backend: parseBackend(options.backend, '--backend'),
