@@ -63,6 +63,7 @@ program
     "handler package in the workspace, or a .wasm file (default: the workspace's only handler, else hello)",
   )
   .option('-e, --event <file|->', 'JSON event file, or - for stdin (default: {})')
+  .option('--data-example <name>', 'send a sample event of an AWS event source (sqs, apigw-http, …; list: the names)')
   .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
   .addOption(new Option('--backend <backend>', 'run the core module or the component').choices(BACKENDS))
   .addOption(

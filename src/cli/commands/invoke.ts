@@ -6,6 +6,7 @@ import type { FunctionKind } from '../../emulator/function-config.js';
 import { invokeViaEmulator } from '../../emulator/invoke-via-emulator.js';
 import { toError, WasiLambdaError } from '../../errors.js';
 import { parseBackend } from '../../lambda/host-config.js';
+import { dataExample, dataExampleNames } from '../../local/data-examples.js';
 import { invokeLocal } from '../../local/invoke-local.js';
 import { parseLogFormat } from '../../logging/log-format.js';
 import { parseKeyValues } from '../key-values.js';
@@ -13,6 +14,8 @@ import { parseKeyValues } from '../key-values.js';
 export interface InvokeCommandOptions {
   handler?: string;
   event?: string;
+  /** A sample event by name (`sqs`, `apigw-http`, …), or `list` to print the names. */
+  dataExample?: string;
   workspace: string;
   logFormat?: string;
   memory: number;
@@ -43,7 +46,14 @@ async function readEvent(source: string | undefined): Promise<Uint8Array> {
  * START/END/REPORT lines go to stderr. Exits 1 when the function returned an error.
  */
 export async function invokeCommand(options: InvokeCommandOptions): Promise<number> {
-  const event = await readEvent(options.event);
+  if (options.dataExample === 'list') {
+    for (const name of dataExampleNames()) process.stdout.write(`${name}\n`);
+    return 0;
+  }
+  if (options.dataExample !== undefined && options.event !== undefined) {
+    throw new WasiLambdaError('INVALID_INPUT', '--event and --data-example both name the event; pass one');
+  }
+  const event = options.dataExample === undefined ? await readEvent(options.event) : dataExample(options.dataExample);
   const handler = options.handler ?? defaultHandler(options.workspace);
   if (options.target !== undefined) return invokeTarget(options, handler, options.target as FunctionKind, event);
   const { outcome } = await invokeLocal({
