@@ -394,8 +394,8 @@ describe('the peak RSS of a process that loads hostile modules for a 128 MB func
       'tables',
       { attacked: 4 * MAX_TABLE_ELEMENTS },
     ],
-    // The tables' worst case (4 × 65,536 × 80 B = 20 MB, 320 pages) comes out of the memory.
-    ['tables and memory grown together share the 48 MB', 'both', { attacked: CAP_128 - 320 }],
+    // The tables' worst case (4 × 65,536 × 128 B = 32 MB, 512 pages) comes out of the memory.
+    ['tables and memory grown together share the 48 MB', 'both', { attacked: CAP_128 - 512 }],
   ])('%s', async (_, name, expected) => {
     const result = await measure(name, '128');
     expect(result).toMatchObject(expected);
