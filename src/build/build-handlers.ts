@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WasiLambdaError } from '../errors.js';
 import { packageName, runCargo } from './cargo.js';
@@ -92,8 +92,12 @@ export async function buildHandlers(options: BuildOptions = {}): Promise<BuildRe
   const handlers: Record<string, string> = {};
   for (const [name, file] of Object.entries(artifacts)) {
     const target = join(out, `${name}.wasm`);
-    copyFileSync(file, target);
-    if (options.optimize ?? process.env.WASI_LAMBDA_WASM_OPT !== '0') await optimizeModule(target);
+    // Written beside and renamed over: a reader (an emulator serving `watch`) sees the old
+    // module or the new one, never a half-copied or half-optimised file.
+    const staged = `${target}.${process.pid}.tmp`;
+    copyFileSync(file, staged);
+    if (options.optimize ?? process.env.WASI_LAMBDA_WASM_OPT !== '0') await optimizeModule(staged);
+    renameSync(staged, target);
     handlers[name] = target;
   }
   writeStamp(stampPath, { sources, toolchain: toolchain.version, outputs: handlers });

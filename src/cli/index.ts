@@ -15,6 +15,7 @@ import { newCommand } from './commands/new.js';
 import { packageCommand } from './commands/package.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
+import { watchCommand } from './commands/watch.js';
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -108,6 +109,18 @@ program
   .addOption(new Option('--kinds <kind...>', 'which kinds of function to serve').choices(FUNCTION_KINDS))
   .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
   .action(action(serveCommand));
+
+program
+  .command('watch')
+  .description('serve the handlers on the emulator; on every source change rebuild and swap in the new module')
+  .option('-w, --workspace <dir>', 'Cargo workspace with the handlers', DEFAULT_WORKSPACE)
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('-p, --port <port>', 'port to listen on (0: any free port)', (v) => Number(v), 9000)
+  .option('-m, --memory <mb>', 'memory size in MB for every function', positiveInt, 128)
+  .option('-t, --timeout <seconds>', 'timeout in seconds for every function', positiveInt, 3)
+  .addOption(new Option('--log-format <format>', 'Lambda log format').choices(['text', 'json', 'Text', 'JSON']))
+  .option('--no-install', 'never install a toolchain (rustup target add / apt-get)')
+  .action(action(watchCommand));
 
 program
   .command('run <file.wasm> [args...]')
