@@ -1,8 +1,9 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { toError, WasiLambdaError } from '../../errors.js';
 import { GuestExit } from '../../host/outcome.js';
+import { writeAllSync } from '../../logging/fd-sink.js';
 import { type Directory, MemoryFilesystem, Preview1, WasiError } from '../../wasi/index.js';
 import { parseKeyValues } from '../key-values.js';
 
@@ -73,19 +74,6 @@ function copyIn(hostDir: string, into: Directory, spec: string): void {
   }
 }
 
-/** Writes all of `bytes` to a host fd, waiting out EAGAIN (a non-blocking pipe that is full). */
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let at = 0;
-  while (at < bytes.length) {
-    try {
-      at += writeSync(fd, bytes, at, bytes.length - at);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-    }
-  }
-}
-
 /**
  * `wasi-lambda run FILE.wasm [--dir HOST::GUEST] [--env K=V] -- ARGS`: runs a WASI preview1
  * *command* (`_start`) on wasi-lambda's own WASI layer, with empty stdin, the process's
@@ -112,7 +100,7 @@ export async function runCommand(file: string, args: string[], options: RunComma
     args: [file, ...args],
     env: parseKeyValues(options.env),
     preopens: preopens(options.dir),
-    output: (stream, chunk) => writeAll(stream === 'stdout' ? 1 : 2, chunk),
+    output: (stream, chunk) => writeAllSync(stream === 'stdout' ? 1 : 2, chunk),
   });
   let instance: WebAssembly.Instance;
   try {
