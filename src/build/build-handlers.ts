@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WasiLambdaError } from '../errors.js';
 import { packageName, runCargo } from './cargo.js';
+import { withProgress } from './progress.js';
 import { hashSources } from './source-hash.js';
 import { freshStamp, writeStamp } from './stamp.js';
 import { resolveWasmToolchain, type Toolchain, WASM_TARGET } from './toolchain.js';
@@ -89,6 +90,19 @@ export async function buildHandlers(options: BuildOptions = {}): Promise<BuildRe
   note(`building ${WASM_TARGET} handlers in ${workspace} with ${toolchain.version} (${toolchain.kind})`);
   const artifacts = await compileWorkspace(workspace, toolchain);
   mkdirSync(out, { recursive: true });
+  const handlers = await withProgress('optimising the modules (wasm-opt -O3)', () =>
+    placeModules(artifacts, out, options),
+  );
+  writeStamp(stampPath, { sources, toolchain: toolchain.version, outputs: handlers });
+  return { handlers, cached: false, toolchain: toolchain.version };
+}
+
+/** Copies each module to `out/<package>.wasm`, optimised, atomically. */
+async function placeModules(
+  artifacts: Record<string, string>,
+  out: string,
+  options: BuildOptions,
+): Promise<Record<string, string>> {
   const handlers: Record<string, string> = {};
   for (const [name, file] of Object.entries(artifacts)) {
     const target = join(out, `${name}.wasm`);
@@ -100,6 +114,5 @@ export async function buildHandlers(options: BuildOptions = {}): Promise<BuildRe
     renameSync(staged, target);
     handlers[name] = target;
   }
-  writeStamp(stampPath, { sources, toolchain: toolchain.version, outputs: handlers });
-  return { handlers, cached: false, toolchain: toolchain.version };
+  return handlers;
 }

@@ -1,4 +1,5 @@
 import { WasiLambdaError } from '../errors.js';
+import { withProgress } from './progress.js';
 import { stream } from './run.js';
 import type { Toolchain } from './toolchain.js';
 
@@ -40,15 +41,18 @@ export async function runCargo(
     ...toolchain.args,
     ...(rustcArgs.length > 0 ? ['--', ...rustcArgs] : []),
   ];
-  const status = await stream(toolchain.cargo, full, {
-    cwd: workspace,
-    env: toolchain.env,
-    onStdoutLine(line) {
-      if (!line.startsWith('{')) return;
-      const message = JSON.parse(line) as CargoArtifact;
-      if (message.reason === 'compiler-artifact') onArtifact(message);
-    },
-  });
+  const label = `cargo ${args[0]} --target ${toolchain.target} (${workspace})`;
+  const status = await withProgress(label, () =>
+    stream(toolchain.cargo, full, {
+      cwd: workspace,
+      env: toolchain.env,
+      onStdoutLine(line) {
+        if (!line.startsWith('{')) return;
+        const message = JSON.parse(line) as CargoArtifact;
+        if (message.reason === 'compiler-artifact') onArtifact(message);
+      },
+    }),
+  );
   if (status !== 0) {
     throw new WasiLambdaError(
       'BUILD_FAILED',

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { progressWrite } from './progress.js';
 
 export interface RunResult {
   status: number | null;
@@ -22,7 +23,12 @@ export function stream(
   options: { cwd: string; env: NodeJS.ProcessEnv; onStdoutLine?: (line: string) => void },
 ): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    // stderr passes through the progress display, which keeps its spinner below it; cargo
+    // then sees a pipe, so on a terminal it is asked for colour explicitly.
+    const env = process.stderr.isTTY ? { CARGO_TERM_COLOR: 'always', ...options.env } : options.env;
+    const child = spawn(command, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => progressWrite(chunk));
     let buffered = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
