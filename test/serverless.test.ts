@@ -48,7 +48,7 @@ describe('serverless package (osls), offline, without AWS credentials', () => {
     const arm = functionResource(template, 'hello-arm64');
     const x86 = functionResource(template, 'hello-x86');
     expect(arm).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Handler: 'build/lambda/hello/handler.handler',
       Architectures: ['arm64'],
       MemorySize: 256,
@@ -57,7 +57,7 @@ describe('serverless package (osls), offline, without AWS credentials', () => {
       LoggingConfig: { LogFormat: 'JSON' },
     });
     expect(x86).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Handler: 'build/lambda/hello/handler.handler',
       Architectures: ['x86_64'],
       MemorySize: 128,
@@ -81,7 +81,7 @@ describe('serverless package (osls), offline, without AWS credentials', () => {
 
   it('declares the raw-bytes variant: the managed runtime hands over through AWS_LAMBDA_EXEC_WRAPPER', () => {
     expect(functionResource(template, 'hello-raw')).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Environment: { Variables: { AWS_LAMBDA_EXEC_WRAPPER: '/var/task/wrapper', WASI_LAMBDA_ENV: 'STAGE' } },
     });
@@ -191,13 +191,13 @@ describe('serverless deploy against moto, a real AWS-compatible API on loopback'
     const get = (name: string) =>
       lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `${SERVICE}-moto-${name}` }));
     expect(await get('hello-arm64')).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Handler: 'build/lambda/hello/handler.handler',
       MemorySize: 256,
       Timeout: 10,
       Environment: { Variables: { STAGE: 'moto', WASI_LAMBDA_ENV: 'STAGE' } },
     });
-    expect(await get('hello-x86')).toMatchObject({ Runtime: 'nodejs22.x', MemorySize: 128, Timeout: 3 });
+    expect(await get('hello-x86')).toMatchObject({ Runtime: 'nodejs24.x', MemorySize: 128, Timeout: 3 });
     const native = await get('hello-native');
     expect(native).toMatchObject({ Runtime: 'provided.al2023', Handler: 'bootstrap', MemorySize: 128 });
     expect(native.CodeSize).toBe(readFileSync('build/lambda/hello-native.zip').length);
