@@ -63,6 +63,12 @@ took "watch cycle" "$t"
 
 step "new queue --template sqs → invoke --data-example sqs"
 cd "$work/user"
+# Where Debian's toolchain is installed too, this project builds with it (rustc-web and
+# -Zbuild-std), so one run covers both routes a user's machine may take.
+if dpkg -s rustc-web >/dev/null 2>&1; then
+  export WASI_LAMBDA_TOOLCHAIN=debian
+  echo "user-flow: this project builds with Debian's toolchain (WASI_LAMBDA_TOOLCHAIN=debian)"
+fi
 t=$SECONDS
 npx wasi-lambda new queue --template sqs
 cd queue
