@@ -5,6 +5,7 @@ import { runDeployedBench } from '../../bench/run-deployed.js';
 import { runLocalBench } from '../../bench/run-local.js';
 import { WORKLOADS, type WorkloadName } from '../../bench/workloads.js';
 import { writeReport } from '../../bench/write-report.js';
+import { withProgress } from '../../build/progress.js';
 import { WasiLambdaError } from '../../errors.js';
 
 export interface BenchCommandOptions {
@@ -38,21 +39,24 @@ function parseFunctions(pairs: readonly string[]): Partial<Record<VariantName, s
 /** `wasi-lambda bench`: runs the benchmark and writes JSON, Markdown and an SVG chart. */
 export async function benchCommand(options: BenchCommandOptions): Promise<number> {
   const workloads = (options.workloads ?? [...WORKLOADS]) as WorkloadName[];
-  const report = options.deployed
-    ? await runDeployedBench({
-        functions: parseFunctions(options.function),
-        workloads,
-        quick: options.quick ?? false,
-        region: options.region,
-        endpoint: options.endpoint,
-      })
-    : await runLocalBench({
-        variants: (options.variants ?? [...VARIANTS]) as VariantName[],
-        workloads,
-        quick: options.quick ?? false,
-        workspace: options.workspace,
-        install: options.install,
-      });
+  const label = `benchmarking ${options.deployed ? 'deployed functions' : 'locally'} (${workloads.join(', ')})`;
+  const report = await withProgress(label, () =>
+    options.deployed
+      ? runDeployedBench({
+          functions: parseFunctions(options.function),
+          workloads,
+          quick: options.quick ?? false,
+          region: options.region,
+          endpoint: options.endpoint,
+        })
+      : runLocalBench({
+          variants: (options.variants ?? [...VARIANTS]) as VariantName[],
+          workloads,
+          quick: options.quick ?? false,
+          workspace: options.workspace,
+          install: options.install,
+        }),
+  );
   const dir = writeReport(report, options.out);
   process.stdout.write(markdown(report));
   process.stderr.write(`wasi-lambda: report written to ${dir}/report.{json,md} and ${dir}/chart.svg\n`);
