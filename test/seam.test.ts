@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 const TOOLING = [/^src\/(build|bench|cli|emulator|local)\//, /^src\/component\/(build-components|componentize)\.ts$/];
 /** Packages only the tooling may load. */
 const TOOLING_PACKAGES =
-  /node_modules\/(@bytecodealliance\/jco|@bytecodealliance\/jco-transpile|esbuild|binaryen|@aws-sdk\/client-lambda|commander)\//;
+  /node_modules\/(@bytecodealliance\/jco|@bytecodealliance\/jco-transpile|esbuild|binaryen|@aws-sdk\/client-lambda|commander|chokidar)\//;
 
 /** Every source file a Lambda entry pulls in, as esbuild resolves it for the shipped bundle. */
 async function inputsOf(entry: string): Promise<string[]> {
