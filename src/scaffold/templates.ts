@@ -1,8 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-/** What `wasi-lambda new --template` offers. */
-export const TEMPLATES = ['basic', 'http', 'sqs'] as const;
+/**
+ * What `wasi-lambda new --template` offers: `basic` (a `#[handler]` function), `http` (API
+ * Gateway HTTP API / Function URL), `sqs` (a queue consumer with batch item failures), `aws`
+ * (AWS `lambda_runtime`'s async shape, for code ported from it).
+ */
+export const TEMPLATES = ['basic', 'http', 'sqs', 'aws'] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
 /** The event `npm run invoke` sends, per template. */
@@ -10,6 +14,7 @@ export const TEMPLATE_EVENTS: Record<TemplateName, string> = {
   basic: 'events/hello.json',
   http: 'events/get-hello.json',
   sqs: 'events/sqs.json',
+  aws: 'events/hello.json',
 };
 
 /** One file of a template, with its path in the new project. */
