@@ -13,8 +13,11 @@ import { parentPort } from 'node:worker_threads';
 import { ComponentHost } from '../component/component-host.js';
 import { toError, WasiLambdaError } from '../errors.js';
 import { fdSink } from '../logging/fd-sink.js';
+import { formatLogLine } from '../logging/log-format.js';
 import type { InvokeContext } from './context.js';
 import type { FunctionHost } from './function-host.js';
+import { sanitize } from './guest-log.js';
+import { type BridgeEnd, WorkerOutbound } from './guest-outbound.js';
 import { GuestInitError } from './init-error.js';
 import type { InvokeOutcome, LambdaErrorBody } from './outcome.js';
 import { WasmHost, type WasmHostOptions } from './wasm-host.js';
@@ -28,6 +31,8 @@ export interface GuestWorkerData {
   options: Omit<WasmHostOptions, 'logSink'>;
   /** Where log lines go: 1 on Lambda (CloudWatch reads stdout), 2 for the CLI. */
   logFd: number;
+  /** The guest's outbound HTTP, bridged to the main thread; unset: refused (`Unsupported`). */
+  http?: BridgeEnd | undefined;
 }
 
 export interface InvokeRequest {
@@ -41,8 +46,20 @@ export type WorkerMessage =
   | { type: 'init-error'; code: string; message: string; body?: LambdaErrorBody | undefined }
   | { type: 'outcome'; id: number; outcome: InvokeOutcome; instanceCount: number };
 
+/** The invocation running on this thread, for the log lines the host writes itself. */
+let currentRequestId: string | undefined;
+
 async function load(data: GuestWorkerData): Promise<FunctionHost> {
-  const options: WasmHostOptions = { ...data.options, logSink: fdSink(data.logFd) };
+  const sink = fdSink(data.logFd);
+  const format = data.options.logFormat ?? 'text';
+  // A refused destination is logged under the invocation, so whoever reads the log learns
+  // what to grant even when the handler swallows the error.
+  const outbound = data.http
+    ? new WorkerOutbound(data.http, (message) =>
+        sink(formatLogLine(format, 'WARN', currentRequestId, sanitize(`outbound HTTP refused: ${message}`))),
+      )
+    : undefined;
+  const options: WasmHostOptions = { ...data.options, logSink: sink, outbound };
   if (data.guest.kind === 'component') return ComponentHost.fromDir(data.guest.dir, options);
   return WasmHost.create(data.guest.module, options);
 }
@@ -63,7 +80,9 @@ async function main(): Promise<void> {
   }
   post({ type: 'ready', instanceCount: host.instanceCount });
   port.on('message', async (request: InvokeRequest) => {
+    currentRequestId = request.ctx.requestId;
     const outcome = await host.invoke(request.event, request.ctx);
+    currentRequestId = undefined;
     // Hand the response's bytes over rather than copying them, when they own their buffer.
     const bytes = outcome.status === 'ok' ? outcome.response : undefined;
     const owned = bytes !== undefined && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;

@@ -3,6 +3,7 @@ import { WasiLambdaError } from '../errors.js';
 import type { InvokeContext } from './context.js';
 import type { FunctionHost } from './function-host.js';
 import type { GuestWorkerData, InvokeRequest, WorkerMessage } from './guest-worker.js';
+import type { BridgeLink, HttpBridge } from './http-bridge.js';
 import { GuestInitError } from './init-error.js';
 import type { InvokeOutcome } from './outcome.js';
 import { timeoutError } from './timeout.js';
@@ -18,6 +19,8 @@ export interface IsolatedHostOptions {
   data: GuestWorkerData | Promise<GuestWorkerData>;
   /** The worker bundle; defaults to `guest-worker.mjs` beside the calling bundle. */
   workerUrl?: URL | string | undefined;
+  /** Performs the guest's outbound HTTP on this thread; unset, the guest's requests are refused. */
+  http?: HttpBridge | undefined;
 }
 
 interface Pending {
@@ -31,6 +34,8 @@ interface Pending {
 
 interface LiveWorker {
   worker: Worker;
+  /** This worker's connection to the HTTP bridge, closed when the worker goes. */
+  http: BridgeLink | undefined;
   /** Instances the worker has created, as of its last message. */
   instances: number;
 }
@@ -51,6 +56,7 @@ interface LiveWorker {
 export class IsolatedHost implements FunctionHost {
   readonly #data: Promise<GuestWorkerData>;
   readonly #workerUrl: URL | string;
+  readonly #http: HttpBridge | undefined;
   #live: LiveWorker | undefined;
   #pending: Pending | undefined;
   #nextId = 1;
@@ -61,6 +67,7 @@ export class IsolatedHost implements FunctionHost {
   private constructor(options: IsolatedHostOptions) {
     this.#data = Promise.resolve(options.data);
     this.#workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL;
+    this.#http = options.http;
   }
 
   /** Starts the worker and waits for its init (Lambda's init phase); an init failure rejects. */
@@ -96,7 +103,10 @@ export class IsolatedHost implements FunctionHost {
     this.#closed = true;
     const live = this.#live;
     this.#live = undefined;
-    if (live) await live.worker.terminate();
+    if (live) {
+      live.http?.close();
+      await live.worker.terminate();
+    }
   }
 
   #start(): Promise<LiveWorker> {
@@ -108,7 +118,8 @@ export class IsolatedHost implements FunctionHost {
       stdout: false,
       stderr: false,
     });
-    const live: LiveWorker = { worker, instances: 0 };
+    const http = this.#http?.link();
+    const live: LiveWorker = { worker, http, instances: 0 };
     return new Promise<LiveWorker>((resolve, reject) => {
       let ready = false;
       worker.on('message', (message: WorkerMessage) => {
@@ -135,13 +146,15 @@ export class IsolatedHost implements FunctionHost {
         if (!ready) reject(new WasiLambdaError('GUEST_INIT_FAILED', `the guest worker failed: ${err.message}`));
       });
       this.#data.then(
-        (data) => worker.postMessage(data),
+        (data) => (http ? worker.postMessage({ ...data, http: http.end }, [http.end.port]) : worker.postMessage(data)),
         (err: unknown) => {
+          http?.close();
           void worker.terminate();
           reject(err);
         },
       );
       worker.on('exit', (code) => {
+        http?.close();
         if (!ready) {
           reject(new WasiLambdaError('GUEST_INIT_FAILED', `the guest worker exited with code ${code} during init`));
           return;
@@ -194,6 +207,8 @@ export class IsolatedHost implements FunctionHost {
   }
 
   #retire(live: LiveWorker): void {
+    // Responses still in flight for this worker are dropped, whatever else happens.
+    live.http?.close();
     if (this.#live !== live) return;
     this.#retiredInstances += live.instances;
     this.#live = undefined;

@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { ComponentHost } from '../component/component-host.js';
 import { toError, WasiLambdaError } from '../errors.js';
+import type { OutboundClientOptions } from '../outbound/client.js';
+import { type EgressPolicy, NO_EGRESS } from '../outbound/egress-policy.js';
 import { checkContract } from './abi.js';
 import { compileGuest } from './compile.js';
 import type { FunctionHost } from './function-host.js';
 import type { GuestWorkerData } from './guest-worker.js';
+import { HttpBridge } from './http-bridge.js';
 import { IsolatedHost } from './isolated-host.js';
 import { WasmHost, type WasmHostOptions } from './wasm-host.js';
 
@@ -28,6 +31,13 @@ export interface HostConfig {
   logSink?: ((line: string) => void) | undefined;
   /** `worker`: the worker bundle, when it is not `guest-worker.mjs` beside the calling bundle. */
   workerUrl?: URL | string | undefined;
+  /**
+   * `worker`: where the guest's outbound HTTP may go (`parseAllowHosts`); default nowhere. An
+   * `inline` guest cannot make outbound calls (`Unsupported`): it blocks the thread that would.
+   */
+  allowHosts?: EgressPolicy | undefined;
+  /** `worker`: CAs trusted for the guest's HTTPS instead of Node's default store (tests, private CAs). */
+  outboundCa?: OutboundClientOptions['ca'];
 }
 
 async function compileCore(path: string, maxMemoryPages: number | undefined): Promise<WebAssembly.Module> {
@@ -70,5 +80,6 @@ export async function loadHost(config: HostConfig): Promise<FunctionHost> {
   return IsolatedHost.create({
     data: workerGuest.then((g) => ({ guest: g, options, logFd: config.logFd ?? 1 })),
     workerUrl: config.workerUrl,
+    http: new HttpBridge({ policy: config.allowHosts ?? NO_EGRESS, ca: config.outboundCa }),
   });
 }

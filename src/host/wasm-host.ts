@@ -11,6 +11,8 @@ import type { InvokeContext } from './context.js';
 import type { FunctionHost } from './function-host.js';
 import { GuestLog } from './guest-log.js';
 import { GuestMemory } from './guest-memory.js';
+import { type GuestOutbound, unsupportedOutbound } from './guest-outbound.js';
+import { HTTP_IMPORT_MODULE, httpImports, type ImportBinding } from './http-import.js';
 import { GuestInitError } from './init-error.js';
 import { INIT_TIMEOUT_MS } from './lambda-limits.js';
 import { type InvokeOutcome, runtimeError } from './outcome.js';
@@ -50,6 +52,11 @@ export interface WasmHostOptions {
   instanceMode?: InstanceMode | undefined;
   /** Grant a writable in-memory `/tmp`. Default: none; the guest has no filesystem at all. */
   tmp?: TmpGrant | undefined;
+  /**
+   * Performs the guest's outbound HTTP (`wasi-lambda:handler/http`); set by the guest worker,
+   * which bridges it to the main thread. Unset: every request fails with `Unsupported`.
+   */
+  outbound?: GuestOutbound | undefined;
 }
 
 /** How guest state carries over between invocations. */
@@ -79,6 +86,7 @@ export class WasmHost implements FunctionHost {
   readonly #fresh: boolean;
   readonly #tmp: TmpGrant | undefined;
   readonly #log: GuestLog;
+  readonly #outbound: GuestOutbound;
   #instance: LiveInstance | undefined;
   #instances = 0;
   /** The current invocation's deadline, which bounds every sleep the guest asks for. */
@@ -91,6 +99,7 @@ export class WasmHost implements FunctionHost {
     this.#maxMemoryPages = options.maxMemoryPages;
     this.#fresh = options.instanceMode === 'fresh';
     this.#tmp = options.tmp;
+    this.#outbound = options.outbound ?? unsupportedOutbound;
     this.#log = new GuestLog(options.logFormat ?? 'text', options.logSink ?? fdSink(1));
   }
 
@@ -162,6 +171,7 @@ export class WasmHost implements FunctionHost {
       });
       return { status: 'error', kind: 'runtime', error };
     } finally {
+      this.#outbound.abandonAll();
       this.#deadline = undefined;
       this.#log.end();
     }
@@ -182,9 +192,18 @@ export class WasmHost implements FunctionHost {
       preopens: tmp ? { '/tmp': tmp.root } : {},
       deadline: () => this.#deadline,
     });
+    let binding: ImportBinding | undefined;
+    const bound = (): ImportBinding => {
+      if (binding === undefined) throw new WasiLambdaError('GUEST_ABI_VIOLATION', 'HTTP import called during start');
+      return binding;
+    };
+    const http = httpImports(bound, this.#outbound, () => this.#deadline ?? Date.now());
     let instance: WebAssembly.Instance;
     try {
-      instance = new WebAssembly.Instance(this.#module, { wasi_snapshot_preview1: wasi.imports });
+      instance = new WebAssembly.Instance(this.#module, {
+        wasi_snapshot_preview1: wasi.imports,
+        [HTTP_IMPORT_MODULE]: http,
+      });
     } catch (err) {
       throw new WasiLambdaError('MODULE_INVALID', `cannot instantiate the module: ${toError(err).message}`, {
         cause: err,
@@ -193,6 +212,7 @@ export class WasmHost implements FunctionHost {
     const exports = instance.exports as unknown as HandlerExports;
     wasi.bind(exports.memory);
     const memory = new GuestMemory(exports.memory);
+    binding = { memory, realloc: exports.cabi_realloc };
     // Init runs outside any invocation: its log lines carry no request id, as on Lambda, and
     // its sleeps are bounded by Lambda's 10-second init phase.
     const outside = this.#deadline === undefined;
@@ -215,6 +235,7 @@ export class WasmHost implements FunctionHost {
       throw new GuestInitError(reason, { cause: err });
     } finally {
       if (outside) {
+        this.#outbound.abandonAll();
         this.#deadline = undefined;
         // Flush a partial last line now, with no request id.
         this.#log.end();

@@ -133,10 +133,7 @@ pub trait IntoDiagnostic {
 
 impl<E: Into<BoxError>> IntoDiagnostic for E {
     fn into_diagnostic(self) -> Error {
-        match self.into().downcast::<Diagnosed>() {
-            Ok(diagnosed) => Error(*diagnosed),
-            Err(other) => Error::new(std::any::type_name::<&E>(), other.to_string()),
-        }
+        diagnose(self.into(), || std::any::type_name::<&E>().to_owned())
     }
 }
 
@@ -155,12 +152,7 @@ impl fmt::Display for Error {
 impl<E: Into<BoxError>> From<E> for Error {
     fn from(error: E) -> Self {
         let error_type = short_type_name(std::any::type_name::<E>());
-        let error = error.into();
-        match error.downcast::<Diagnosed>() {
-            // A wasi-lambda error that travelled through a box keeps its type.
-            Ok(diagnosed) => Self(*diagnosed),
-            Err(other) => Self::new(error_type, other.to_string()),
-        }
+        diagnose(error.into(), || error_type)
     }
 }
 
@@ -172,6 +164,25 @@ impl AsRef<dyn std::error::Error + Send + Sync> for Error {
 
 /// `alloc::string::String` → `Error`, `core::num::error::ParseIntError` → `ParseIntError`,
 /// `my_crate::Failure<u8>` → `Failure`: what a reader of the Lambda console wants to see.
+/// An error already diagnosed keeps its type (a wasi-lambda error that travelled through a
+/// box); an HTTP client error is reported by its code (`EgressDenied`, `Timeout`, …) rather
+/// than its Rust type; any other error gets `error_type`.
+fn diagnose(error: BoxError, error_type: impl FnOnce() -> String) -> Error {
+    let error = match error.downcast::<Diagnosed>() {
+        Ok(diagnosed) => return Error(*diagnosed),
+        Err(other) => other,
+    };
+    #[cfg(feature = "http")]
+    let error = match error.downcast::<crate::http::HttpError>() {
+        Ok(http) => {
+            let (code, message) = http.into_parts();
+            return Error::new(code, message);
+        }
+        Err(other) => other,
+    };
+    Error::new(error_type(), error.to_string())
+}
+
 fn short_type_name(full: &str) -> String {
     let base = full.split('<').next().unwrap_or(full);
     let last = base.rsplit("::").next().unwrap_or(base);

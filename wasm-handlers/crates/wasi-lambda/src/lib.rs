@@ -59,6 +59,8 @@
 mod context;
 mod dispatch;
 mod error;
+#[cfg(feature = "http")]
+pub mod http;
 // The executor and lambda_runtime's types for wasm32; also compiled on the host under clippy,
 // so the wasm-only code is linted, and for the unit tests, which drive the executor natively.
 #[cfg(any(target_family = "wasm", clippy, test))]

@@ -10,13 +10,13 @@
 //! that is reported as [`Stalled`](Drive::Stalled), never waited on.
 //!
 //! # Readiness sources
-//! Today the reactor knows one: timers ([`crate::time::sleep`]), waited on with a single WASI
-//! `poll_oneoff` clock subscription until the earliest is due. Host HTTP requests come next,
-//! without touching this module: a request future registers its host handle and waker with the
-//! reactor (as a timer does), `reactor::park` calls a host import `wait(handles, timeout)` with
-//! every pending handle and the earliest timer as the timeout instead of sleeping, and wakes the
-//! wakers of the handles the host reports ready, then the timers that are due. The executor only
-//! asks the reactor two things, "park until something fires" and "is anything armed".
+//! Timers ([`crate::time::sleep`]) and host HTTP requests ([`crate::http`]). A request future
+//! registers its host handle and waker with the reactor (as a timer does); `reactor::park`
+//! calls the host import `wait(handles, timeout)` with every pending handle and the earliest
+//! timer as the timeout (or, with no request pending, sleeps with one WASI `poll_oneoff` until
+//! the earliest timer), then wakes the wakers of the handles the host reports ready and of the
+//! timers that are due. The executor only asks the reactor two things, "park until something
+//! fires" and "is anything armed".
 
 pub(crate) mod reactor;
 pub(crate) mod serving;

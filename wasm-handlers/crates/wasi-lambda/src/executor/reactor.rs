@@ -1,7 +1,13 @@
-//! Readiness sources the executor parks on. Today: timers. See the [module above](super) for
-//! how host I/O joins them.
+//! Readiness sources the executor parks on: timers, and the host's outbound HTTP requests
+//! (handles from the `wasi-lambda:handler/http` import), waited on together with one host
+//! `wait(handles, timeout)` call.
 
-use std::{cell::RefCell, collections::BTreeMap, task::Waker, time::Instant};
+use std::{
+    cell::RefCell,
+    collections::{BTreeMap, BTreeSet},
+    task::Waker,
+    time::{Duration, Instant},
+};
 
 /// Identifies one armed timer; the id breaks ties between equal deadlines.
 pub(crate) type TimerKey = (Instant, u64);
@@ -12,8 +18,48 @@ struct Timers {
     armed: BTreeMap<TimerKey, Waker>,
 }
 
+/// Host requests in flight: who to wake, and which the host has reported ready.
+#[derive(Default)]
+struct Io {
+    pending: BTreeMap<u32, Waker>,
+    ready: BTreeSet<u32>,
+}
+
 thread_local! {
     static TIMERS: RefCell<Timers> = RefCell::new(Timers::default());
+    static IO: RefCell<Io> = RefCell::new(Io::default());
+}
+
+/// Waits on the host for `handles`, at most `timeout`; returns the ready ones.
+pub(crate) type HostWait = fn(&[u32], Option<Duration>) -> Vec<u32>;
+
+/// Registers (or re-registers) the waker of a host request, unless the host already reported
+/// it ready: then returns true and the request's outcome can be taken.
+pub(crate) fn poll_io(handle: u32, waker: &Waker) -> bool {
+    IO.with(|io| {
+        let mut io = io.borrow_mut();
+        if io.ready.remove(&handle) {
+            io.pending.remove(&handle);
+            return true;
+        }
+        match io.pending.get_mut(&handle) {
+            Some(existing) if existing.will_wake(waker) => {}
+            Some(existing) => existing.clone_from(waker),
+            None => {
+                io.pending.insert(handle, waker.clone());
+            }
+        }
+        false
+    })
+}
+
+/// Forgets a host request (its outcome was taken, or its future dropped).
+pub(crate) fn release_io(handle: u32) {
+    IO.with(|io| {
+        let mut io = io.borrow_mut();
+        io.pending.remove(&handle);
+        io.ready.remove(&handle);
+    });
 }
 
 /// Arms a timer that wakes `waker` at `deadline`, or updates the waker of the one `key` names.
@@ -38,18 +84,60 @@ pub(crate) fn disarm(key: TimerKey) {
     TIMERS.with(|timers| timers.borrow_mut().armed.remove(&key));
 }
 
-/// Blocks until the earliest timer is due, then wakes every timer that is. Returns false, at
-/// once, when no timer is armed: nothing could ever wake the task.
+/// Blocks until the earliest timer is due or a host request is ready, then wakes every timer
+/// that is due and every request that is ready. Returns false, at once, when nothing is armed:
+/// nothing could ever wake the task.
 pub(crate) fn park() -> bool {
-    let Some(earliest) = TIMERS.with(|timers| timers.borrow().armed.keys().next().map(|k| k.0))
-    else {
+    park_with(host_wait)
+}
+
+#[cfg(all(target_family = "wasm", feature = "http"))]
+fn host_wait(handles: &[u32], timeout: Option<Duration>) -> Vec<u32> {
+    crate::http::wait(handles, timeout)
+}
+
+/// Natively (reqwest on tokio), or without the `http` feature, no host request is registered.
+#[cfg(not(all(target_family = "wasm", feature = "http")))]
+fn host_wait(_handles: &[u32], _timeout: Option<Duration>) -> Vec<u32> {
+    unreachable!("host requests exist on wasm32 only")
+}
+
+pub(crate) fn park_with(wait: HostWait) -> bool {
+    let earliest = TIMERS.with(|timers| timers.borrow().armed.keys().next().map(|k| k.0));
+    let handles: Vec<u32> = IO.with(|io| {
+        let io = io.borrow();
+        io.pending
+            .keys()
+            .copied()
+            .filter(|h| !io.ready.contains(h))
+            .collect()
+    });
+    if earliest.is_none() && handles.is_empty() {
         return false;
-    };
+    }
     let now = Instant::now();
-    if earliest > now {
-        // One `poll_oneoff` with a single relative monotonic-clock subscription; the host
-        // bounds it by the invocation's deadline.
-        std::thread::sleep(earliest - now);
+    let timeout = earliest.map(|at| at.saturating_duration_since(now));
+    if handles.is_empty() {
+        if let Some(timeout) = timeout.filter(|t| !t.is_zero()) {
+            // One `poll_oneoff` with a single relative monotonic-clock subscription; the host
+            // bounds it by the invocation's deadline.
+            std::thread::sleep(timeout);
+        }
+    } else {
+        // The host bounds this by the invocation's deadline too.
+        let ready = wait(&handles, timeout);
+        let woken: Vec<Waker> = IO.with(|io| {
+            let mut io = io.borrow_mut();
+            ready
+                .into_iter()
+                .filter_map(|h| {
+                    let waker = io.pending.get(&h).cloned()?;
+                    io.ready.insert(h);
+                    Some(waker)
+                })
+                .collect()
+        });
+        woken.into_iter().for_each(Waker::wake);
     }
     let now = Instant::now();
     let due: Vec<Waker> = TIMERS.with(|timers| {

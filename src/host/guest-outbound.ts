@@ -1,0 +1,190 @@
+import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
+import { WasiLambdaError } from '../errors.js';
+import type { OutboundRequest } from '../outbound/client.js';
+import type { OutboundErrorCode, OutboundResponse } from '../outbound/outbound-result.js';
+import { DeadlineExceeded } from '../wasi/sleep.js';
+
+/**
+ * The codes of the WIT `http-error`: the engine's, plus the bridge's own `TooManyRequests`
+ * (over `MAX_IN_FLIGHT`) and `Unsupported` (no bridge: inline isolation).
+ */
+export type GuestHttpErrorCode = OutboundErrorCode | 'TooManyRequests' | 'Unsupported';
+
+export interface GuestHttpFailure {
+  ok: false;
+  code: GuestHttpErrorCode;
+  message: string;
+}
+
+export type GuestHttpResult = OutboundResponse | GuestHttpFailure;
+
+/** Requests one instance may have in flight at once; more are refused with `TooManyRequests`. */
+export const MAX_IN_FLIGHT = 64;
+
+/**
+ * The guest's view of outbound HTTP, as the `wasi-lambda:handler/http` import needs it:
+ * synchronous calls on the guest's thread. `wait` and `take` block; past `deadlineMs` they
+ * throw `DeadlineExceeded`, which the host reports as the invocation's timeout.
+ */
+export interface GuestOutbound {
+  /** Starts a request; a handle, or why it was refused at once. */
+  send(request: OutboundRequest, deadlineMs: number): number | GuestHttpFailure;
+  /** The handles among `handles` that are ready, waiting at most `timeoutMs` for one. */
+  wait(handles: readonly number[], timeoutMs: number | undefined, deadlineMs: number): number[];
+  /** A handle's outcome, waiting for it if needed; the handle is then gone. */
+  take(handle: number, deadlineMs: number): GuestHttpResult;
+  /** Abandons a handle; its outcome is dropped when it arrives. */
+  forget(handle: number): void;
+  /** The invocation (or init) ended: every handle is abandoned. */
+  abandonAll(): void;
+}
+
+/** What the guest thread posts to the main thread. */
+export interface BridgeRequest {
+  handle: number;
+  request: OutboundRequest;
+  deadlineMs: number;
+}
+
+/** What the main thread posts back, then signals. */
+export interface BridgeResult {
+  handle: number;
+  result: GuestHttpResult;
+}
+
+/** The worker's end of the bridge: cloneable, handed over in the worker's first message. */
+export interface BridgeEnd {
+  port: MessagePort;
+  /** An `Int32Array` cell the main thread increments and notifies after each result. */
+  signal: SharedArrayBuffer;
+}
+
+function unknownHandle(handle: number): WasiLambdaError {
+  return new WasiLambdaError(
+    'GUEST_ABI_VIOLATION',
+    `the guest named HTTP request handle ${handle}, which it does not hold`,
+  );
+}
+
+/**
+ * Outbound HTTP for a guest on a worker thread: requests go to the main thread, which performs
+ * them (it alone holds the egress policy); the guest thread blocks in `Atomics.wait` until the
+ * main thread signals a result, then reads it with `receiveMessageOnPort`, synchronously, as
+ * synckit does. The main thread's event loop is never blocked.
+ *
+ * ```ts
+ * const outbound = new WorkerOutbound(end, (message) => logWarning(message));
+ * const handle = outbound.send({ method: 'GET', url }, deadlineMs);
+ * ```
+ */
+export class WorkerOutbound implements GuestOutbound {
+  readonly #port: MessagePort;
+  readonly #signal: Int32Array;
+  readonly #onDenied: (message: string) => void;
+  /** Handles in flight, not yet answered. */
+  readonly #pending = new Set<number>();
+  /** Answered, not yet taken. */
+  readonly #ready = new Map<number, GuestHttpResult>();
+  /** Abandoned while in flight: their results are dropped. */
+  readonly #forgotten = new Set<number>();
+  #next = 1;
+
+  constructor(end: BridgeEnd, onDenied: (message: string) => void) {
+    this.#port = end.port;
+    this.#signal = new Int32Array(end.signal);
+    this.#onDenied = onDenied;
+  }
+
+  send(request: OutboundRequest, deadlineMs: number): number | GuestHttpFailure {
+    this.#drain();
+    if (this.#pending.size + this.#ready.size + this.#forgotten.size >= MAX_IN_FLIGHT) {
+      return {
+        ok: false,
+        code: 'TooManyRequests',
+        message: `more than ${MAX_IN_FLIGHT} HTTP requests in flight at once; await some before sending more`,
+      };
+    }
+    const handle = this.#next;
+    this.#next = this.#next >= 0x7fff_ffff ? 1 : this.#next + 1;
+    this.#pending.add(handle);
+    const message: BridgeRequest = { handle, request, deadlineMs };
+    this.#port.postMessage(message);
+    return handle;
+  }
+
+  wait(handles: readonly number[], timeoutMs: number | undefined, deadlineMs: number): number[] {
+    for (const handle of handles) {
+      if (!this.#pending.has(handle) && !this.#ready.has(handle)) throw unknownHandle(handle);
+    }
+    const until = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    for (;;) {
+      // Read the counter before draining: a result posted after the drain changes it, so the
+      // wait below returns at once instead of sleeping through it.
+      const seen = Atomics.load(this.#signal, 0);
+      this.#drain();
+      const ready = handles.filter((h) => this.#ready.has(h));
+      const now = Date.now();
+      if (ready.length > 0 || now >= until) return ready;
+      if (now >= deadlineMs) throw new DeadlineExceeded(deadlineMs);
+      Atomics.wait(this.#signal, 0, seen, Math.min(until, deadlineMs) - now);
+    }
+  }
+
+  take(handle: number, deadlineMs: number): GuestHttpResult {
+    if (!this.#ready.has(handle)) this.wait([handle], undefined, deadlineMs);
+    const result = this.#ready.get(handle);
+    if (result === undefined) throw unknownHandle(handle);
+    this.#ready.delete(handle);
+    return result;
+  }
+
+  forget(handle: number): void {
+    if (this.#ready.delete(handle)) return;
+    if (!this.#pending.delete(handle)) throw unknownHandle(handle);
+    this.#forgotten.add(handle);
+  }
+
+  abandonAll(): void {
+    this.#drain();
+    for (const handle of this.#pending) this.#forgotten.add(handle);
+    this.#pending.clear();
+    this.#ready.clear();
+  }
+
+  /** Moves every result the main thread has posted into `#ready` (or drops it). */
+  #drain(): void {
+    for (;;) {
+      const received = receiveMessageOnPort(this.#port);
+      if (received === undefined) return;
+      const { handle, result } = received.message as BridgeResult;
+      if (this.#forgotten.delete(handle) || !this.#pending.delete(handle)) continue;
+      if (!result.ok && result.code === 'EgressDenied') this.#onDenied(result.message);
+      this.#ready.set(handle, result);
+    }
+  }
+}
+
+/**
+ * No bridge: the guest runs on the thread that would have to perform its I/O (inline
+ * isolation), and a synchronous guest call cannot wait for it. Every request is refused.
+ */
+export const unsupportedOutbound: GuestOutbound = {
+  send: () => ({
+    ok: false,
+    code: 'Unsupported',
+    message:
+      'outbound HTTP needs worker isolation (WASI_LAMBDA_ISOLATION=worker, the default): an inline guest blocks the thread that would perform the request',
+  }),
+  wait: (handles) => {
+    const [first] = handles;
+    if (first !== undefined) throw unknownHandle(first);
+    return [];
+  },
+  take: (handle) => {
+    throw unknownHandle(handle);
+  },
+  forget: (handle) => {
+    throw unknownHandle(handle);
+  },
+  abandonAll: () => {},
+};

@@ -1,0 +1,65 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { OutboundClient, type OutboundClientOptions } from '../outbound/client.js';
+import type { EgressPolicy } from '../outbound/egress-policy.js';
+import type { BridgeEnd, BridgeRequest, BridgeResult } from './guest-outbound.js';
+
+export interface HttpBridgeOptions {
+  /** Where the guest may connect (`parseAllowHosts`). */
+  policy: EgressPolicy;
+  /** Trusted CAs instead of Node's default store (`OutboundClientOptions.ca`). */
+  ca?: OutboundClientOptions['ca'];
+}
+
+/** One worker's connection to the bridge. */
+export interface BridgeLink {
+  /** Hand this to the worker (transfer `end.port`). */
+  end: BridgeEnd;
+  /** The worker is gone: results still in flight are dropped. */
+  close(): void;
+}
+
+/**
+ * The main thread's side of the guest's outbound HTTP: it owns the `OutboundClient` (the
+ * policy, the connections, the CA store never reach the guest's thread), performs what a
+ * worker's `WorkerOutbound` posts, and posts each result back before waking the worker. One
+ * bridge per host, kept across workers, so kept-alive connections survive a replaced worker.
+ *
+ * ```ts
+ * const bridge = new HttpBridge({ policy: parseAllowHosts(process.env) });
+ * const link = bridge.link();
+ * worker.postMessage({ ...data, http: link.end }, [link.end.port]);
+ * ```
+ */
+export class HttpBridge {
+  readonly #client: OutboundClient;
+
+  constructor(options: HttpBridgeOptions) {
+    this.#client = new OutboundClient({ policy: options.policy, ca: options.ca });
+  }
+
+  link(): BridgeLink {
+    const { port1, port2 } = new MessageChannel();
+    const signal = new SharedArrayBuffer(4);
+    const cell = new Int32Array(signal);
+    let open = true;
+    port1.on('message', (message: BridgeRequest) => void this.#perform(port1, cell, message, () => open));
+    // The worker's pending requests must not keep the process alive by themselves.
+    port1.unref();
+    return {
+      end: { port: port2, signal },
+      close: () => {
+        open = false;
+        port1.close();
+      },
+    };
+  }
+
+  async #perform(port: MessagePort, cell: Int32Array, message: BridgeRequest, open: () => boolean): Promise<void> {
+    const result = await this.#client.send(message.request, { deadlineMs: message.deadlineMs });
+    if (!open()) return;
+    const answer: BridgeResult = { handle: message.handle, result };
+    port.postMessage(answer);
+    Atomics.add(cell, 0, 1);
+    Atomics.notify(cell, 0);
+  }
+}

@@ -1,0 +1,176 @@
+import { WasiLambdaError } from '../errors.js';
+import type { OutboundRequest } from '../outbound/client.js';
+import type { GuestMemory } from './guest-memory.js';
+import type { GuestHttpResult, GuestOutbound } from './guest-outbound.js';
+
+/** The core module name the SDK imports the WIT interface `wasi-lambda:handler/http` under. */
+export const HTTP_IMPORT_MODULE = 'wasi-lambda:handler/http@0.1.0';
+
+/** Headers one request may carry; the engine bounds their bytes. */
+const MAX_HEADERS = 1024;
+/** Handles one `wait` may name (the SDK names at most the in-flight ones). */
+const MAX_WAIT_HANDLES = 1024;
+
+/** What the import needs of the instance, available once it exists. */
+export interface ImportBinding {
+  memory: GuestMemory;
+  /** The module's `cabi_realloc(old_ptr, old_len, align, new_len) -> ptr`. */
+  realloc: (oldPtr: number, oldLen: number, align: number, newLen: number) => number;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+function liftString(memory: GuestMemory, ptr: number, len: number, what: string): string {
+  try {
+    return utf8.decode(memory.view(ptr, len, what));
+  } catch (err) {
+    if (err instanceof WasiLambdaError) throw err;
+    // The canonical ABI traps on a string that is not UTF-8.
+    throw new WasiLambdaError('GUEST_ABI_VIOLATION', `the guest's ${what} is not UTF-8`);
+  }
+}
+
+/**
+ * The core-ABI functions of `wasi-lambda:handler/http` (see `wasm-handlers/wit/handler.wit`),
+ * lifting and lowering through guest memory with every range checked. The layouts are the
+ * canonical ABI's for the WIT types named in each comment; the SDK's
+ * `crates/wasi-lambda/src/http/wasm.rs` mirrors them, and the component test checks both.
+ *
+ * ```ts
+ * const imports = { [HTTP_IMPORT_MODULE]: httpImports(() => binding, outbound, () => deadline) };
+ * ```
+ */
+export function httpImports(
+  binding: () => ImportBinding,
+  outbound: GuestOutbound,
+  deadline: () => number,
+): Record<string, (...args: number[]) => void> {
+  /** Lowers `bytes` as a `list<u8>`/`string` into a fresh guest allocation; `(ptr, len)`. */
+  const lowerBytes = (bytes: Uint8Array): [number, number] => {
+    if (bytes.byteLength === 0) return [1, 0];
+    const ptr = binding().realloc(0, 0, 1, bytes.byteLength);
+    binding().memory.write(ptr, bytes, 'HTTP list allocation');
+    return [ptr >>> 0, bytes.byteLength];
+  };
+
+  /** Writes an `http-error` record (`code`, `message` strings) at `ret + 4`, tag 1 at `ret`. */
+  const lowerError = (ret: number, code: string, message: string): void => {
+    const [cp, cl] = lowerBytes(encoder.encode(code));
+    const [mp, ml] = lowerBytes(encoder.encode(message));
+    const { memory } = binding();
+    memory.setU8(ret, 1, 'http result');
+    memory.setU32(ret + 4, cp, 'http result');
+    memory.setU32(ret + 8, cl, 'http result');
+    memory.setU32(ret + 12, mp, 'http result');
+    memory.setU32(ret + 16, ml, 'http result');
+  };
+
+  return {
+    // send: func(req: request) -> result<u32, http-error>
+    // (method ptr len, url ptr len, headers ptr len, body tag ptr len, timeout tag value, ret)
+    send: (
+      mp: number,
+      ml: number,
+      up: number,
+      ul: number,
+      hp: number,
+      hl: number,
+      bTag: number,
+      bp: number,
+      bl: number,
+      tTag: number,
+      tMs: number,
+      ret: number,
+    ) => {
+      const { memory } = binding();
+      memory.check(ret, 20, 'http send result');
+      const count = hl >>> 0;
+      if (count > MAX_HEADERS) {
+        lowerError(ret, 'InvalidRequest', `more than ${MAX_HEADERS} request headers`);
+        return;
+      }
+      // list<tuple<string, string>>: 16 bytes per element, (name ptr, len, value ptr, len).
+      memory.check(hp, count * 16, 'http request headers');
+      const headers: [string, string][] = [];
+      for (let i = 0; i < count; i++) {
+        const at = (hp >>> 0) + i * 16;
+        headers.push([
+          liftString(memory, memory.u32(at, 'header'), memory.u32(at + 4, 'header'), 'header name'),
+          liftString(memory, memory.u32(at + 8, 'header'), memory.u32(at + 12, 'header'), 'header value'),
+        ]);
+      }
+      const request: OutboundRequest = {
+        method: liftString(memory, mp, ml, 'HTTP method'),
+        url: liftString(memory, up, ul, 'URL'),
+        headers,
+        body: bTag ? memory.copyOut(bp, bl, 'request body') : undefined,
+        timeoutMs: tTag ? tMs >>> 0 : undefined,
+      };
+      const started = outbound.send(request, deadline());
+      if (typeof started === 'number') {
+        memory.setU8(ret, 0, 'http send result');
+        memory.setU32(ret + 4, started, 'http send result');
+      } else {
+        lowerError(ret, started.code, started.message);
+      }
+    },
+
+    // wait: func(handles: list<u32>, timeout-ms: option<u32>) -> list<u32>
+    // (handles ptr len, timeout tag value, ret: (ptr, len))
+    wait: (hp: number, hl: number, tTag: number, tMs: number, ret: number) => {
+      const { memory } = binding();
+      memory.check(ret, 8, 'http wait result');
+      const count = hl >>> 0;
+      if (count > MAX_WAIT_HANDLES) {
+        throw new WasiLambdaError('GUEST_ABI_VIOLATION', `the guest waited on ${count} HTTP handles`);
+      }
+      memory.check(hp, count * 4, 'http wait handles');
+      const handles: number[] = [];
+      for (let i = 0; i < count; i++) handles.push(memory.u32((hp >>> 0) + i * 4, 'http wait handles'));
+      const ready = outbound.wait(handles, tTag ? tMs >>> 0 : undefined, deadline());
+      let ptr = 4;
+      if (ready.length > 0) {
+        ptr = binding().realloc(0, 0, 4, ready.length * 4) >>> 0;
+        for (const [i, handle] of ready.entries()) binding().memory.setU32(ptr + i * 4, handle, 'http wait list');
+      }
+      binding().memory.setU32(ret, ptr, 'http wait result');
+      binding().memory.setU32(ret + 4, ready.length, 'http wait result');
+    },
+
+    // take: func(handle: u32) -> result<response, http-error>
+    // ret: tag at 0; ok: status u16 at 4, headers (ptr, len) at 8, body (ptr, len) at 16.
+    take: (handle: number, ret: number) => {
+      binding().memory.check(ret, 24, 'http take result');
+      const result: GuestHttpResult = outbound.take(handle >>> 0, deadline());
+      if (!result.ok) {
+        lowerError(ret, result.code, result.message);
+        return;
+      }
+      const strings = result.headers.map(
+        ([name, value]) => [lowerBytes(encoder.encode(name)), lowerBytes(encoder.encode(value))] as const,
+      );
+      let list = 4;
+      if (strings.length > 0) list = binding().realloc(0, 0, 4, strings.length * 16) >>> 0;
+      strings.forEach(([[np, nl], [vp, vl]], i) => {
+        const at = list + i * 16;
+        const { memory } = binding();
+        memory.setU32(at, np, 'http header list');
+        memory.setU32(at + 4, nl, 'http header list');
+        memory.setU32(at + 8, vp, 'http header list');
+        memory.setU32(at + 12, vl, 'http header list');
+      });
+      const [bodyPtr, bodyLen] = lowerBytes(result.body);
+      const { memory } = binding();
+      memory.setU8(ret, 0, 'http take result');
+      memory.write(ret + 4, Uint8Array.of(result.status & 0xff, result.status >>> 8), 'http take result');
+      memory.setU32(ret + 8, list, 'http take result');
+      memory.setU32(ret + 12, strings.length, 'http take result');
+      memory.setU32(ret + 16, bodyPtr, 'http take result');
+      memory.setU32(ret + 20, bodyLen, 'http take result');
+    },
+
+    // forget: func(handle: u32)
+    forget: (handle: number) => outbound.forget(handle >>> 0),
+  };
+}
