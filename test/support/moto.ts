@@ -32,11 +32,19 @@ export interface Moto {
   stop(): void;
 }
 
+export interface MotoOptions {
+  /** Added to moto's environment, e.g. `INITIAL_NO_AUTH_ACTION_COUNT` to turn IAM enforcement on. */
+  env?: Readonly<Record<string, string>>;
+}
+
 /** Starts moto on a loopback port and waits until it answers. */
-export async function startMoto(): Promise<Moto> {
+export async function startMoto(options: MotoOptions = {}): Promise<Moto> {
   const server = installMoto();
   const port = await freePort();
-  const child: ChildProcess = spawn(server, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(server, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: 'ignore',
+    env: { ...process.env, ...options.env },
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
