@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
+import { crc32 } from 'node:zlib';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsConfig } from '../src/aws/aws-config.js';
@@ -259,6 +260,24 @@ describe('which AWS requests the host signs (genuine endpoints)', () => {
     expect(presigned).toMatchObject({ code: 'EgressDenied', message: expect.stringContaining('presigning') });
   });
 
+  it('refuses a body that repeats a key, which parsers read differently', async () => {
+    const result = await classify('dynamodb', 'POST', 'https://dynamodb.eu-west-1.amazonaws.com/', {
+      headers: { 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+      body: '{"TableName":"orders","Key":{},"Table\\u004eame":"users"}',
+    });
+    expect(result).toMatchObject({ code: 'EgressDenied', message: expect.stringContaining('repeated keys') });
+    const nested = await classify('sqs', 'POST', 'https://sqs.eu-west-1.amazonaws.com/', {
+      headers: { 'x-amz-target': 'AmazonSQS.SendMessage' },
+      body: '{"MessageBody":"{\\"QueueUrl\\":1}","QueueUrl":"https://q/1/orders-queue","QueueUrl":"https://q/1/payroll"}',
+    });
+    expect(nested).toMatchObject({ code: 'EgressDenied', message: expect.stringContaining('repeated keys') });
+  });
+
+  it('refuses an S3 path whose bucket segment is empty', async () => {
+    const result = await classify('s3', 'GET', 'https://s3.eu-west-1.amazonaws.com//payroll/2026.csv');
+    expect(result).toMatchObject({ code: 'EgressDenied', message: expect.stringContaining('empty bucket') });
+  });
+
   it('reads SQS queues from the query protocol too', async () => {
     const result = await classify('sqs', 'POST', 'https://sqs.eu-west-1.amazonaws.com/', {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -415,6 +434,26 @@ describe('against moto with IAM enforced', () => {
       expect(got, text(got)).toMatchObject({ ok: true, status: 200 });
       expect(text(got)).toBe(body);
     }
+  });
+
+  it('S3 PutObject in unsigned aws-chunked encoding with a checksum trailer succeeds', async () => {
+    const data = 'streamed body';
+    const checksum = Buffer.alloc(4);
+    checksum.writeUInt32BE(crc32(data));
+    const body = `${data.length.toString(16)}\r\n${data}\r\n0\r\nx-amz-checksum-crc32:${checksum.toString('base64')}\r\n\r\n`;
+    const request = await guestRequest('s3', 'PUT', `${proxy.url}/orders-bucket/streamed.txt`, {
+      headers: {
+        'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+        'content-encoding': 'aws-chunked',
+        'x-amz-decoded-content-length': String(data.length),
+        'x-amz-trailer': 'x-amz-checksum-crc32',
+      },
+      body,
+    });
+    const put = await send(request);
+    expect(put, text(put)).toMatchObject({ ok: true, status: 200 });
+    const got = await send(await guestRequest('s3', 'GET', `${proxy.url}/orders-bucket/streamed.txt`));
+    expect(text(got)).toBe(data);
   });
 
   it('SQS CreateQueue and SendMessage succeed', async () => {

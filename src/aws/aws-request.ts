@@ -4,6 +4,7 @@ import { normalizeHost } from '../outbound/egress-policy.js';
 import { failure, type OutboundFailure } from '../outbound/outbound-result.js';
 import type { AwsConfig, AwsEndpoint } from './aws-config.js';
 import { AWS_GRANT_VARIABLE, AWS_SERVICES, type AwsService } from './aws-grant.js';
+import { parseStrictJson } from './strict-json.js';
 
 /** The guest's request as the outbound bridge carries it. */
 export type GuestRequest = OutboundRequest;
@@ -128,12 +129,18 @@ function copySourceBucket(value: string): string {
   return slash < 0 ? path : path.slice(0, slash);
 }
 
-function s3Resources(url: URL, bucket: string | undefined, headers: GuestRequest['headers']): string[] {
+function s3Resources(
+  url: URL,
+  bucket: string | undefined,
+  headers: GuestRequest['headers'],
+): string[] | OutboundFailure {
   const named: string[] = [];
   if (bucket !== undefined) named.push(bucket);
-  else {
-    const first = url.pathname.split('/')[1] ?? '';
-    if (first !== '') named.push(decodeSegment(first));
+  else if (url.pathname !== '/') {
+    // `//payroll/key` names no bucket to this check, and who knows what to a server.
+    const first = decodeSegment(url.pathname.split('/')[1] ?? '');
+    if (first === '') return denied(`the S3 path ${url.pathname.slice(0, 100)} starts with an empty bucket name`);
+    named.push(first);
   }
   // CopyObject and UploadPartCopy read another bucket: a copy from an ungranted bucket into a
   // granted one would be a read of the ungranted bucket.
@@ -143,14 +150,6 @@ function s3Resources(url: URL, bucket: string | undefined, headers: GuestRequest
 
 function bodyText(body: Uint8Array | undefined): string {
   return new TextDecoder().decode(body ?? new Uint8Array());
-}
-
-function parseJson(body: Uint8Array | undefined): unknown {
-  try {
-    return JSON.parse(bodyText(body));
-  } catch {
-    return undefined;
-  }
 }
 
 /** Every string value under one of `keys`, at any depth; iterative, so no nesting overflows it. */
@@ -191,9 +190,11 @@ function dynamodbResources(request: GuestRequest): string[] | OutboundFailure {
       `DynamoDB ${operation} (PartiQL) names tables inside its statement, which the host does not check; grant the whole service ("dynamodb" in ${AWS_GRANT_VARIABLE}) to use it`,
     );
   }
-  const json = parseJson(request.body);
+  const json = parseStrictJson(request.body);
   if (json === null || typeof json !== 'object') {
-    return failure('InvalidRequest', `the DynamoDB ${operation} request's body is not a JSON object`);
+    return denied(
+      `the DynamoDB ${operation} request's body is not one JSON object in UTF-8 without repeated keys, so its tables cannot be checked`,
+    );
   }
   const names: string[] = [];
   collectStrings(json, DYNAMODB_TABLE_KEYS, names, 'RequestItems');
@@ -218,17 +219,21 @@ function sqsQueue(value: string): string {
   return value;
 }
 
-function sqsResources(request: GuestRequest, url: URL): string[] {
+function sqsResources(request: GuestRequest, url: URL): string[] | OutboundFailure {
   const names: string[] = [];
   const path = url.pathname.split('/').filter((part) => part !== '');
   if (path.length > 0) names.push(decodeSegment(path.at(-1) ?? ''));
-  // The JSON protocol (current SDKs) and the query protocol (older ones; in the body or the URL).
-  const json = headerValues(request.headers, 'x-amz-target').length > 0 ? parseJson(request.body) : undefined;
-  if (json !== undefined) collectStrings(json, SQS_QUEUE_KEYS, names);
-  else {
-    for (const params of [new URLSearchParams(bodyText(request.body)), url.searchParams]) {
-      for (const [key, value] of params) if (SQS_QUEUE_KEYS.has(key)) names.push(value);
+  // The JSON protocol (current SDKs) and the query protocol (older ones; in the body or the
+  // URL). Both are read whatever the headers say: the host must not guess the server's choice.
+  if (headerValues(request.headers, 'x-amz-target').length > 0) {
+    const json = parseStrictJson(request.body);
+    if (json === undefined) {
+      return denied('the SQS request body is not JSON in UTF-8 without repeated keys, so its queues cannot be checked');
     }
+    collectStrings(json, SQS_QUEUE_KEYS, names);
+  }
+  for (const params of [new URLSearchParams(bodyText(request.body)), url.searchParams]) {
+    for (const [key, value] of params) if (SQS_QUEUE_KEYS.has(key)) names.push(value);
   }
   return names.map(sqsQueue);
 }
@@ -308,12 +313,16 @@ export function classifyAwsRequest(request: GuestRequest, config: AwsConfig): Aw
 
   let resources: string[] = [];
   if (granted.resources !== undefined) {
-    if (name === 's3') resources = s3Resources(url, destination.bucket, request.headers);
-    else if (name === 'dynamodb') {
-      const tables = dynamodbResources(request);
-      if ('code' in tables) return tables;
-      resources = tables;
-    } else if (name === 'sqs') resources = sqsResources(request, url);
+    const named =
+      name === 's3'
+        ? s3Resources(url, destination.bucket, request.headers)
+        : name === 'dynamodb'
+          ? dynamodbResources(request)
+          : name === 'sqs'
+            ? sqsResources(request, url)
+            : [];
+    if ('code' in named) return named;
+    resources = named;
     for (const resource of resources) {
       if (!granted.resources.has(resource)) {
         const kind = service.resource?.kind ?? 'resource';
