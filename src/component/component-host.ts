@@ -6,6 +6,8 @@ import { compileGuest } from '../host/compile.js';
 import type { InvokeContext } from '../host/context.js';
 import type { FunctionHost } from '../host/function-host.js';
 import { GuestLog } from '../host/guest-log.js';
+import { unsupportedOutbound } from '../host/guest-outbound.js';
+import { httpComponentImports } from '../host/http-import.js';
 import { GuestInitError } from '../host/init-error.js';
 import { INIT_TIMEOUT_MS, MAX_RESPONSE_BYTES, responseTooLarge } from '../host/lambda-limits.js';
 import { type InvokeOutcome, runtimeError } from '../host/outcome.js';
@@ -147,6 +149,7 @@ export class ComponentHost implements FunctionHost {
         }),
       };
     } finally {
+      this.#options.outbound?.abandonAll();
       this.#deadline = undefined;
       this.#log.end();
     }
@@ -160,6 +163,10 @@ export class ComponentHost implements FunctionHost {
       write: (stream, bytes) => this.#log.write(stream, bytes),
       deadline: () => this.#deadline,
     });
+    imports['wasi-lambda:handler/http'] = httpComponentImports(
+      this.#options.outbound ?? unsupportedOutbound,
+      () => this.#deadline ?? Date.now(),
+    );
     const component = this.#instantiate(
       (name) => {
         const module = this.#cores.get(name);
@@ -189,6 +196,7 @@ export class ComponentHost implements FunctionHost {
       );
     } finally {
       if (outside) {
+        this.#options.outbound?.abandonAll();
         this.#deadline = undefined;
         this.#log.end();
       }

@@ -174,3 +174,44 @@ export function httpImports(
     forget: (handle: number) => outbound.forget(handle >>> 0),
   };
 }
+
+/** The WIT `request` record as jco lifts it. */
+interface LiftedRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: Uint8Array | undefined;
+  timeoutMs: number | undefined;
+}
+
+type WitResult<T> = { tag: 'ok'; val: T } | { tag: 'err'; val: { code: string; message: string } };
+
+/**
+ * The same interface for the component backend, on the JS values jco lifts and lowers (its
+ * generated glue does the canonical ABI from the WIT): the component test answering as the
+ * core path does checks `httpImports`' offsets and the SDK's against the world.
+ *
+ * ```ts
+ * const imports = { ...wasi, 'wasi-lambda:handler/http': httpComponentImports(outbound, () => deadline) };
+ * ```
+ */
+export function httpComponentImports(outbound: GuestOutbound, deadline: () => number) {
+  return {
+    send: (req: LiftedRequest): WitResult<number> => {
+      const started = outbound.send(
+        { method: req.method, url: req.url, headers: req.headers, body: req.body, timeoutMs: req.timeoutMs },
+        deadline(),
+      );
+      if (typeof started === 'number') return { tag: 'ok', val: started };
+      return { tag: 'err', val: { code: started.code, message: started.message } };
+    },
+    wait: (handles: ArrayLike<number>, timeoutMs: number | undefined): number[] =>
+      outbound.wait(Array.from(handles), timeoutMs, deadline()),
+    take: (handle: number): WitResult<{ status: number; headers: [string, string][]; body: Uint8Array }> => {
+      const result = outbound.take(handle, deadline());
+      if (!result.ok) return { tag: 'err', val: { code: result.code, message: result.message } };
+      return { tag: 'ok', val: { status: result.status, headers: result.headers, body: result.body } };
+    },
+    forget: (handle: number): void => outbound.forget(handle),
+  };
+}
