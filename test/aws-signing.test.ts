@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { SignatureV4 } from '@smithy/signature-v4';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsConfig } from '../src/aws/aws-config.js';
 import { AwsAwareOutbound, awsEgressContext, awsEgressPolicy, prepareAwsRequest } from '../src/aws/aws-egress.js';
@@ -284,6 +285,77 @@ describe('which AWS requests the host signs (genuine endpoints)', () => {
       body: 'Action=SendMessage&QueueUrl=https%3A%2F%2Fsqs.eu-west-1.amazonaws.com%2F123456789012%2Fpayroll&MessageBody=x',
     });
     expect(result).toMatchObject({ code: 'EgressDenied', message: expect.stringContaining('sqs:payroll') });
+  });
+
+  it('signs a header named __proto__ or constructor as any other header', async () => {
+    const request = await guestRequest('s3', 'GET', 'https://s3.eu-west-1.amazonaws.com/orders-bucket/a?__proto__=1');
+    const withHeaders = {
+      ...request,
+      headers: [...(request.headers ?? []), ['constructor', 'c'], ['__proto__', 'p']] as [string, string][],
+    };
+    const prepared = await prepareAwsRequest(withHeaders, awsEgressContext(config));
+    if ('code' in prepared) throw new Error(prepared.message);
+    const headers = prepared.request.headers ?? [];
+    expect(headers).toContainEqual(['constructor', 'c']);
+    expect(headers).toContainEqual(['__proto__', 'p']);
+    expect(headers.find(([name]) => name === 'authorization')?.[1]).toMatch(/SignedHeaders=.*constructor/);
+  });
+
+  it('never rejects, and signs only for the granted services’ own endpoints (property)', async () => {
+    const granted = new Set(['dynamodb.eu-west-1.amazonaws.com', 's3.eu-west-1.amazonaws.com']);
+    const host = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(
+          ...granted,
+          'orders-bucket.s3.eu-west-1.amazonaws.com',
+          'sqs.eu-west-1.amazonaws.com',
+        ),
+      },
+      fc.domain(),
+      fc.tuple(fc.domain(), fc.constantFrom(...granted)).map(([a, b]) => `${a}.${b}`),
+      fc.tuple(fc.constantFrom(...granted), fc.domain()).map(([a, b]) => `${a}.${b}`),
+      fc.constantFrom('[::1]', '127.0.0.1', 'dynamodb.eu-west-1.amazonaws.com.', 'DYNAMODB.eu-west-1.AMAZONAWS.com'),
+    );
+    // Whole services, so that requests are signed often enough for the property to say something.
+    const context = awsEgressContext(
+      awsConfig({
+        WASI_LAMBDA_AWS: 'dynamodb,s3',
+        AWS_REGION: REGION,
+        AWS_ACCESS_KEY_ID: 'AKIAREALKEY',
+        AWS_SECRET_ACCESS_KEY: 's',
+      }),
+    );
+    let signed = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('https', 'https', 'http'),
+        host,
+        fc.option(fc.integer({ min: 1, max: 65_535 }), { nil: undefined }),
+        fc.webPath(),
+        fc.constantFrom('dynamodb', 's3', 'sqs', 'execute-api', 'dynamodb '),
+        fc.constantFrom('eu-west-1', 'eu-west-1', 'us-east-1', ''),
+        fc.array(
+          fc.tuple(fc.constantFrom('x-amz-target', 'x-amz-content-sha256', 'x-amz-copy-source', 'host'), fc.string()),
+        ),
+        fc.uint8Array({ maxLength: 64 }),
+        async (scheme, name, port, path, service, region, extra, body) => {
+          const url = `${scheme}://${name}${port === undefined ? '' : `:${port}`}${path}`;
+          const authorization = `AWS4-HMAC-SHA256 Credential=AKIA/20260101/${region}/${service}/aws4_request, SignedHeaders=host, Signature=00`;
+          const headers: [string, string][] = [['authorization', authorization], ...extra];
+          const prepared = await prepareAwsRequest({ method: 'PUT', url, headers, body }, context);
+          if ('code' in prepared || prepared.grantedOrigin === undefined) return;
+          signed += 1;
+          const target = new URL(url);
+          expect(target.protocol).toBe('https:');
+          const bare = target.hostname.replace(/\.$/, '');
+          expect(prepared.grantedOrigin).toBe(`${bare}:443`);
+          expect(granted.has(bare) || bare.endsWith('.s3.eu-west-1.amazonaws.com')).toBe(true);
+        },
+      ),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
+    );
+    expect(signed).toBeGreaterThan(0);
   });
 
   it('grants the genuine endpoints to the outbound policy', () => {

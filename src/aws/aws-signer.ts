@@ -78,7 +78,8 @@ export class AwsSigner {
    */
   async sign(request: GuestRequest, target: AwsTarget, signingDate?: Date): Promise<OutboundRequest | OutboundFailure> {
     const service = target.service.name;
-    const headers: Record<string, string> = {};
+    // Without a prototype, a guest header named __proto__ or constructor is just a header.
+    const headers: Record<string, string> = Object.create(null);
     const connectionListed = new Set<string>();
     for (const [name, value] of request.headers ?? []) {
       if (name.toLowerCase() === 'connection') {
@@ -120,7 +121,7 @@ export class AwsSigner {
 
     const { url } = target;
     headers.host = url.host;
-    const query: Record<string, string | string[]> = {};
+    const query: Record<string, string | string[]> = Object.create(null);
     for (const pair of url.search.slice(1).split('&')) {
       if (pair === '') continue;
       const equals = pair.indexOf('=');
