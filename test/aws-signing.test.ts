@@ -565,6 +565,63 @@ describe('against moto with IAM enforced', () => {
     expect(text(scan)).toMatch(/not authorized to perform: dynamodb:Scan/);
   });
 
+  it('signs with credentials from the container credentials endpoint, fetched once', async () => {
+    let fetches = 0;
+    const endpoint = http.createServer((req, res) => {
+      fetches += 1;
+      if (req.headers.authorization !== 'container-token') {
+        res.writeHead(401).end();
+        return;
+      }
+      const expiration = new Date(Date.now() + 3_600_000).toISOString();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          AccessKeyId: env.AWS_ACCESS_KEY_ID,
+          SecretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          Expiration: expiration,
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    const uri = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/v1/credentials`;
+    const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...rest } = env;
+    const container = new AwsAwareOutbound(
+      awsConfig({
+        ...rest,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: uri,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: 'container-token',
+      }),
+      { policy: NO_EGRESS },
+    );
+    const wrongToken = new AwsAwareOutbound(
+      awsConfig({ ...rest, AWS_CONTAINER_CREDENTIALS_FULL_URI: uri, AWS_CONTAINER_AUTHORIZATION_TOKEN: 'stale-token' }),
+      { policy: NO_EGRESS },
+    );
+    try {
+      const get = () => json('dynamodb', proxy.url, 'GetItem', { TableName: 'orders', Key: { id: { S: 'order-1' } } });
+      const [first, second] = await Promise.all([
+        container.send(await get(), deadline()),
+        container.send(await get(), deadline()),
+      ]);
+      const third = await container.send(await get(), deadline());
+      for (const result of [first, second, third])
+        expect(result, text(result as OutboundResult)).toMatchObject({ ok: true, status: 200 });
+      expect(fetches).toBe(1);
+      const refused = await wrongToken.send(await get(), deadline());
+      expect(refused).toMatchObject({
+        ok: false,
+        code: 'ConnectError',
+        message: expect.stringContaining('answered 401'),
+      });
+      expect(text(refused)).not.toContain('stale-token');
+    } finally {
+      container.close();
+      wrongToken.close();
+      endpoint.close();
+    }
+  });
+
   describe('refusals never reach moto', () => {
     it.each([
       [

@@ -2,13 +2,26 @@ import { inspect } from 'node:util';
 import { WasiLambdaError } from '../errors.js';
 import { normalizeHost } from '../outbound/egress-policy.js';
 import { AWS_GRANT_VARIABLE, type AwsGrant, parseAwsGrant } from './aws-grant.js';
+import { ContainerCredentials } from './container-credentials.js';
+
+/** What `@smithy/signature-v4` signs with. Never logged, never returned to the guest. */
+export interface AwsIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** Where the host gets the function's credentials from, each time it signs. */
+export interface CredentialSource {
+  identity(): Promise<AwsIdentity>;
+}
 
 /**
  * The function's credentials, held by the host only. The secret parts are private fields and
  * every way an object is usually printed (`JSON.stringify`, `console.log`, template strings)
  * shows a placeholder, so a log line or an error message cannot carry them by accident.
  */
-export class AwsCredentials {
+export class AwsCredentials implements CredentialSource {
   readonly #accessKeyId: string;
   readonly #secretAccessKey: string;
   readonly #sessionToken: string | undefined;
@@ -19,13 +32,12 @@ export class AwsCredentials {
     this.#sessionToken = sessionToken;
   }
 
-  /** The identity `@smithy/signature-v4` signs with. Never log or return it to the guest. */
-  identity(): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
-    return {
+  identity(): Promise<AwsIdentity> {
+    return Promise.resolve({
       accessKeyId: this.#accessKeyId,
       secretAccessKey: this.#secretAccessKey,
       ...(this.#sessionToken === undefined ? {} : { sessionToken: this.#sessionToken }),
-    };
+    });
   }
 
   toJSON(): string {
@@ -59,7 +71,7 @@ export interface AwsConfig {
   /** Endpoint overrides by service name (`AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`). */
   readonly endpoints: ReadonlyMap<string, AwsEndpoint>;
   /** Undefined when the environment has none (then AWS requests are refused). */
-  readonly credentials: AwsCredentials | undefined;
+  readonly credentials: CredentialSource | undefined;
 }
 
 const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
@@ -94,7 +106,8 @@ const cache = new WeakMap<object, AwsConfig>();
  * (`WASI_LAMBDA_AWS`), the region (`AWS_REGION`), endpoint overrides as the AWS SDKs read them
  * (`AWS_ENDPOINT_URL_<SERVICE>` before `AWS_ENDPOINT_URL`, both ignored when
  * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`) and the credentials (`AWS_ACCESS_KEY_ID`,
- * `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`). Throws `INVALID_CONFIG` when something is
+ * `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`; without them, the container credentials
+ * endpoint `AWS_CONTAINER_CREDENTIALS_FULL_URI`, fetched when first needed). Throws `INVALID_CONFIG` when something is
  * granted but the region is missing or malformed, or an endpoint is not a URL.
  *
  * ```ts
@@ -131,9 +144,29 @@ export function awsConfig(env: NodeJS.ProcessEnv | Readonly<Record<string, strin
       if (endpoint !== undefined) endpoints.set(service.name, endpoint);
     }
   }
-  const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: token } = env;
-  const credentials = id && secret ? new AwsCredentials(id, secret, token || undefined) : undefined;
-  const config: AwsConfig = { grant, region: rawRegion, endpoints, credentials };
+  const config: AwsConfig = { grant, region: rawRegion, endpoints, credentials: credentialSource(env) };
   cache.set(env, config);
   return config;
+}
+
+/** The environment's keys, else its container credentials endpoint, as the AWS SDKs look. */
+function credentialSource(env: Readonly<Record<string, string | undefined>>): CredentialSource | undefined {
+  const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: token } = env;
+  if (id && secret) return new AwsCredentials(id, secret, token || undefined);
+  const uri = env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
+  if (!uri) return undefined;
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new WasiLambdaError('INVALID_CONFIG', 'AWS_CONTAINER_CREDENTIALS_FULL_URI is not an absolute URL');
+  }
+  try {
+    return new ContainerCredentials(url, {
+      value: env.AWS_CONTAINER_AUTHORIZATION_TOKEN || undefined,
+      file: env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE || undefined,
+    });
+  } catch (err) {
+    throw new WasiLambdaError('INVALID_CONFIG', (err as Error).message);
+  }
 }

@@ -12,6 +12,7 @@ import type { AwsConfig } from './aws-config.js';
 import { AWS_GRANT_VARIABLE } from './aws-grant.js';
 import { classifyAwsRequest } from './aws-request.js';
 import { AwsSigner } from './aws-signer.js';
+import { CredentialsUnavailable } from './container-credentials.js';
 
 /** What `prepareAwsRequest` needs, made once per function environment (`awsEgressContext`). */
 export interface AwsEgressContext {
@@ -76,7 +77,13 @@ export async function prepareAwsRequest(
     if ('code' in signed) return signed;
     return { request: signed, grantedOrigin: target.authority };
   } catch (err) {
-    // The signer's own errors name no credentials; a message is all the guest gets.
+    // Neither the signer's errors nor CredentialsUnavailable name a key or a token.
+    if (err instanceof CredentialsUnavailable) {
+      return failure(
+        'ConnectError',
+        `the host has no credentials to sign the ${target.service.name} request with: ${err.message}`,
+      );
+    }
     return failure('InvalidRequest', `the ${target.service.name} request cannot be signed: ${(err as Error).message}`);
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { OutboundRequest } from '../outbound/client.js';
 import { failure, type OutboundFailure } from '../outbound/outbound-result.js';
-import type { AwsCredentials } from './aws-config.js';
+import type { CredentialSource } from './aws-config.js';
 import type { AwsTarget, GuestRequest } from './aws-request.js';
 import { NodeSha256 } from './node-sha256.js';
 
@@ -35,10 +35,10 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** One signer per service and region: it caches its derived signing keys (one per day). */
 export class AwsSigner {
-  readonly #credentials: AwsCredentials;
+  readonly #credentials: CredentialSource;
   readonly #signers = new Map<string, SignatureV4>();
 
-  constructor(credentials: AwsCredentials) {
+  constructor(credentials: CredentialSource) {
     this.#credentials = credentials;
   }
 
@@ -50,7 +50,7 @@ export class AwsSigner {
       signer = new SignatureV4({
         service,
         region,
-        credentials: async () => credentials.identity(),
+        credentials: () => credentials.identity(),
         sha256: NodeSha256,
         // S3 signs the path as sent; every other service signs it URI-encoded once more.
         uriEscapePath: service !== 's3',
