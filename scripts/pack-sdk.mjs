@@ -8,9 +8,13 @@ import { join } from 'node:path';
 
 const CRATES = ['wasi-lambda-macros', 'wasi-lambda'];
 const version = JSON.parse(
-  spawnSync('cargo', ['metadata', '--no-deps', '--format-version', '1', '--manifest-path', 'wasm-handlers/Cargo.toml'], {
-    encoding: 'utf8',
-  }).stdout,
+  spawnSync(
+    'cargo',
+    ['metadata', '--no-deps', '--format-version', '1', '--manifest-path', 'wasm-handlers/Cargo.toml'],
+    {
+      encoding: 'utf8',
+    },
+  ).stdout,
 ).packages.find((pkg) => pkg.name === 'wasi-lambda').version;
 
 const targetDir = mkdtempSync(join(tmpdir(), 'wasi-lambda-sdk-'));
