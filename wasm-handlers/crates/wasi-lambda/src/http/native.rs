@@ -34,6 +34,8 @@ pub(super) async fn send(
 fn classify(err: reqwest::Error) -> HttpError {
     let code = if err.is_timeout() {
         "Timeout"
+    } else if closed_early(&err) {
+        "ConnectionReset"
     } else if err.is_connect() {
         "ConnectError"
     } else if err.is_builder() || err.is_request() && err.url().is_none() {
@@ -44,6 +46,33 @@ fn classify(err: reqwest::Error) -> HttpError {
         "ProtocolError"
     };
     HttpError::new(code, error_chain(&err))
+}
+
+/// The peer closed or reset the connection before the response was complete, as the host's
+/// engine calls it: hyper's incomplete message, or a reset, abort or EOF on the socket.
+fn closed_early(err: &reqwest::Error) -> bool {
+    use std::io::ErrorKind;
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            if hyper.is_incomplete_message() {
+                return true;
+            }
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+            ) {
+                return true;
+            }
+        }
+        source = cause.source();
+    }
+    false
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {
