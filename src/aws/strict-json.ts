@@ -1,41 +1,61 @@
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+
 /** The position after the string literal that opens at `start` (a `"`), in valid JSON. */
 function stringEnd(text: string, start: number): number {
-  let at = start + 1;
-  while (at < text.length) {
-    const char = text[at];
-    if (char === '\\') at += 2;
-    else if (char === '"') return at + 1;
-    else at += 1;
+  let at = text.indexOf('"', start + 1);
+  // A quote preceded by an odd number of backslashes is escaped.
+  while (at > 0) {
+    let slashes = 0;
+    while (text.charCodeAt(at - 1 - slashes) === BACKSLASH) slashes += 1;
+    if (slashes % 2 === 0) return at + 1;
+    at = text.indexOf('"', at + 1);
   }
-  return at;
+  return text.length;
 }
+
+/** An array on the nesting stack; an object is `null` (no key yet), its one key, or its keys. */
+const ARRAY = Symbol('array');
 
 /** Whether some object in valid JSON text has the same key twice (after unescaping). */
 function hasDuplicateKey(text: string): boolean {
-  const objects: (Set<string> | undefined)[] = [];
+  // Most objects in AWS requests hold one key ({"S": "…"}): no Set is made for those.
+  const stack: (typeof ARRAY | null | string | Set<string>)[] = [];
   let expectKey = false;
   for (let at = 0; at < text.length; ) {
-    const char = text[at];
-    if (char === '"') {
+    const char = text.charCodeAt(at);
+    if (char === QUOTE) {
       const end = stringEnd(text, at);
-      const keys = objects.at(-1);
-      if (expectKey && keys !== undefined) {
-        const key = JSON.parse(text.slice(at, end)) as string;
-        if (keys.has(key)) return true;
-        keys.add(key);
+      if (expectKey) {
+        const raw = text.slice(at + 1, end - 1);
+        const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+        const keys = stack.at(-1);
+        if (keys === null) stack[stack.length - 1] = key;
+        else if (typeof keys === 'string') {
+          if (keys === key) return true;
+          stack[stack.length - 1] = new Set([keys, key]);
+        } else if (keys instanceof Set) {
+          if (keys.has(key)) return true;
+          keys.add(key);
+        }
         expectKey = false;
       }
       at = end;
       continue;
     }
-    if (char === '{') {
-      objects.push(new Set());
+    if (char === OPEN_OBJECT) {
+      stack.push(null);
       expectKey = true;
-    } else if (char === '[') objects.push(undefined);
-    else if (char === '}' || char === ']') objects.pop();
-    else if (char === ',') expectKey = objects.at(-1) !== undefined;
+    } else if (char === OPEN_ARRAY) stack.push(ARRAY);
+    else if (char === CLOSE_OBJECT || char === CLOSE_ARRAY) stack.pop();
+    else if (char === COMMA) expectKey = stack.at(-1) !== ARRAY;
     at += 1;
   }
   return false;
