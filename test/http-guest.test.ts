@@ -201,6 +201,21 @@ describe('outbound HTTP from the guest (fetch example, worker isolation)', () =>
     }
   });
 
+  it('refuses more than 64 requests in flight with TooManyRequests; the rest are answered', async () => {
+    const server = await serve((req, res) => {
+      setTimeout(() => res.end(req.url), 100);
+    });
+    const { host } = await worker('http-guest', [`127.0.0.1:${server.port}`]);
+    const urls = Array.from({ length: 70 }, (_, i) => `http://127.0.0.1:${server.port}/${i}`);
+    const answer = json(await invoke(host, { action: 'join', urls })).answer as { results: { code?: string }[] };
+    const refused = answer.results.filter((r) => r.code === 'TooManyRequests');
+    expect(refused).toHaveLength(6);
+    expect(answer.results.slice(0, 64)).toEqual(
+      urls.slice(0, 64).map((u) => ({ status: 200, body: new URL(u).pathname })),
+    );
+    expect(server.seen).toHaveLength(64);
+  });
+
   it('answers Unsupported on inline isolation, which cannot wait for its own thread', async () => {
     const host = await loadHost({
       guest: { kind: 'core', path: handlerPath('fetch') },

@@ -33,7 +33,7 @@ export interface GuestOutbound {
   wait(handles: readonly number[], timeoutMs: number | undefined, deadlineMs: number): number[];
   /** A handle's outcome, waiting for it if needed; the handle is then gone. */
   take(handle: number, deadlineMs: number): GuestHttpResult;
-  /** Abandons a handle; its outcome is dropped when it arrives. */
+  /** Abandons a handle; its outcome is dropped when it arrives. Unknown handles are ignored. */
   forget(handle: number): void;
   /** The invocation (or init) ended: every handle is abandoned. */
   abandonAll(): void;
@@ -139,9 +139,9 @@ export class WorkerOutbound implements GuestOutbound {
   }
 
   forget(handle: number): void {
-    if (this.#ready.delete(handle)) return;
-    if (!this.#pending.delete(handle)) throw unknownHandle(handle);
-    this.#forgotten.add(handle);
+    // Lenient: a future dropped after its invocation ended names a handle already abandoned.
+    if (this.#pending.delete(handle)) this.#forgotten.add(handle);
+    else this.#ready.delete(handle);
   }
 
   abandonAll(): void {
@@ -183,8 +183,6 @@ export const unsupportedOutbound: GuestOutbound = {
   take: (handle) => {
     throw unknownHandle(handle);
   },
-  forget: (handle) => {
-    throw unknownHandle(handle);
-  },
+  forget: () => {},
   abandonAll: () => {},
 };
