@@ -150,3 +150,71 @@ pub(crate) fn park_with(wait: HostWait) -> bool {
     due.into_iter().for_each(Waker::wake);
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        sync::{
+            Arc,
+            atomic::{AtomicBool, Ordering},
+        },
+        task::Wake,
+    };
+
+    use super::*;
+
+    struct Flag(AtomicBool);
+
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    thread_local! {
+        static ASKED: RefCell<Vec<(Vec<u32>, Option<Duration>)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// The host's `wait`, faked: reports handle 3 (and one nobody registered) ready.
+    fn host_reports_3(handles: &[u32], timeout: Option<Duration>) -> Vec<u32> {
+        ASKED.with(|asked| asked.borrow_mut().push((handles.to_vec(), timeout)));
+        vec![3, 99]
+    }
+
+    #[test]
+    fn waits_on_every_pending_request_and_the_earliest_timer_in_one_host_call() {
+        let flag = Arc::new(Flag(AtomicBool::new(false)));
+        let waker = Waker::from(flag.clone());
+        assert!(!poll_io(3, &waker));
+        assert!(!poll_io(4, &waker));
+        let mut key = None;
+        arm(Instant::now() + Duration::from_secs(5), &waker, &mut key);
+
+        assert!(park_with(host_reports_3));
+        let asked = ASKED.with(|asked| asked.take());
+        assert_eq!(asked.len(), 1);
+        assert_eq!(asked[0].0, vec![3, 4]);
+        let timeout = asked[0].1.expect("the timer bounds the wait");
+        assert!(timeout > Duration::from_secs(4) && timeout <= Duration::from_secs(5));
+        assert!(
+            flag.0.load(Ordering::SeqCst),
+            "the ready request's waker fired"
+        );
+
+        // Ready once, then gone; the other is still pending and is waited on alone.
+        assert!(poll_io(3, &waker));
+        release_io(3);
+        assert!(park_with(host_reports_3));
+        assert_eq!(ASKED.with(|asked| asked.take())[0].0, vec![4]);
+        release_io(4);
+        disarm(key.expect("armed"));
+    }
+
+    #[test]
+    fn with_nothing_armed_it_never_calls_the_host() {
+        fn never(_: &[u32], _: Option<Duration>) -> Vec<u32> {
+            unreachable!("nothing to wait for")
+        }
+        assert!(!park_with(never));
+    }
+}
