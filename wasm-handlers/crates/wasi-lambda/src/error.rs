@@ -267,4 +267,19 @@ mod tests {
         assert_eq!(body["errorType"], "Bad\"Type");
         assert_eq!(body["errorMessage"], "line1\nline2");
     }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn http_errors_are_reported_by_their_code_through_any_box() {
+        let denied =
+            || crate::http::HttpError::new("EgressDenied", "egress to x:80 is not granted");
+        let direct: Error = denied().into();
+        let boxed: BoxError = denied().into();
+        assert_eq!(
+            (direct.error_type(), direct.message()),
+            ("EgressDenied", "egress to x:80 is not granted")
+        );
+        assert_eq!(boxed.into_diagnostic().error_type(), "EgressDenied");
+        assert_eq!(denied().into_diagnostic().error_type(), "EgressDenied");
+    }
 }
