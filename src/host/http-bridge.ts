@@ -1,4 +1,6 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { AwsConfig } from '../aws/aws-config.js';
+import { AwsAwareOutbound } from '../aws/aws-egress.js';
 import { OutboundClient, type OutboundClientOptions } from '../outbound/client.js';
 import type { EgressPolicy } from '../outbound/egress-policy.js';
 import type { BridgeEnd, BridgeRequest, BridgeResult } from './guest-outbound.js';
@@ -8,6 +10,12 @@ export interface HttpBridgeOptions {
   policy: EgressPolicy;
   /** Trusted CAs instead of Node's default store (`OutboundClientOptions.ca`). */
   ca?: OutboundClientOptions['ca'];
+  /**
+   * AWS services the guest may call (`WASI_LAMBDA_AWS`, `awsConfig`): its SigV4-signed requests
+   * to those services are checked and re-signed here with the function's credentials, which the
+   * guest never holds. Without it, or with an empty grant, no request is signed.
+   */
+  aws?: AwsConfig | undefined;
 }
 
 /** One worker's connection to the bridge. */
@@ -31,10 +39,14 @@ export interface BridgeLink {
  * ```
  */
 export class HttpBridge {
-  readonly #client: OutboundClient;
+  readonly #client: OutboundClient | AwsAwareOutbound;
 
   constructor(options: HttpBridgeOptions) {
-    this.#client = new OutboundClient({ policy: options.policy, ca: options.ca });
+    const client = { policy: options.policy, ca: options.ca };
+    this.#client =
+      options.aws !== undefined && options.aws.grant.services.size > 0
+        ? new AwsAwareOutbound(options.aws, client)
+        : new OutboundClient(client);
   }
 
   link(): BridgeLink {

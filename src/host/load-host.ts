@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { AwsConfig } from '../aws/aws-config.js';
 import { ComponentHost } from '../component/component-host.js';
 import { toError, WasiLambdaError } from '../errors.js';
 import type { OutboundClientOptions } from '../outbound/client.js';
@@ -38,6 +39,8 @@ export interface HostConfig {
   allowHosts?: EgressPolicy | undefined;
   /** `worker`: CAs trusted for the guest's HTTPS instead of Node's default store (tests, private CAs). */
   outboundCa?: OutboundClientOptions['ca'];
+  /** `worker`: AWS services the guest may call, signed by the host (`awsConfig`); default none. */
+  aws?: AwsConfig | undefined;
 }
 
 async function compileCore(path: string, maxMemoryPages: number | undefined): Promise<WebAssembly.Module> {
@@ -80,6 +83,6 @@ export async function loadHost(config: HostConfig): Promise<FunctionHost> {
   return IsolatedHost.create({
     data: workerGuest.then((g) => ({ guest: g, options, logFd: config.logFd ?? 1 })),
     workerUrl: config.workerUrl,
-    http: new HttpBridge({ policy: config.allowHosts ?? NO_EGRESS, ca: config.outboundCa }),
+    http: new HttpBridge({ policy: config.allowHosts ?? NO_EGRESS, ca: config.outboundCa, aws: config.aws }),
   });
 }

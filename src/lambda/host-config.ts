@@ -1,5 +1,6 @@
 import { statfsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { awsConfig } from '../aws/aws-config.js';
 import { WasiLambdaError } from '../errors.js';
 import type { HostConfig, Isolation } from '../host/load-host.js';
 import { guestMemoryPages } from '../host/memory-limit.js';
@@ -135,5 +136,5 @@ export function hostConfig(env: Env, entryUrl: string): HostConfig & { allowHost
           dir: env.WASI_LAMBDA_COMPONENT ?? fileURLToPath(new URL('./component/', entryUrl)),
         }
       : { kind: 'core' as const, path: modulePath(env, entryUrl) };
-  return { guest, options, isolation, logFd: 1, allowHosts: parseAllowHosts(env) };
+  return { guest, options, isolation, logFd: 1, allowHosts: parseAllowHosts(env), aws: awsConfig(env) };
 }

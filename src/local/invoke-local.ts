@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { AwsConfig } from '../aws/aws-config.js';
 import { type BuildOptions, buildHandlers } from '../build/build-handlers.js';
 import { buildComponents } from '../component/build-components.js';
 import { WasiLambdaError } from '../errors.js';
@@ -38,6 +39,8 @@ export interface InvokeLocalOptions {
   /** Run the core module (default) or the component built from it. */
   backend?: Backend | undefined;
   /** Egress grants (`WASI_LAMBDA_ALLOW_HOSTS` entries); default: none. */
+  /** AWS services the guest may call, signed by the host with these credentials (`awsConfig`). */
+  aws?: AwsConfig | undefined;
   allowHosts?: readonly string[] | undefined;
 }
 
@@ -104,6 +107,7 @@ export async function invokeLocal(options: InvokeLocalOptions): Promise<InvokeLo
     logSink: sink,
     workerUrl: options.workerUrl,
     allowHosts,
+    aws: options.aws,
   };
   const host = await loadHost(hostConfig);
   const initDurationMs = performance.now() - initStart;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
+import { awsConfig } from '../../aws/aws-config.js';
 import { defaultHandler } from '../../build/default-handler.js';
 import { localFunction } from '../../build/local-functions.js';
 import type { FunctionKind } from '../../emulator/function-config.js';
@@ -41,6 +42,14 @@ async function readEvent(source: string | undefined): Promise<Uint8Array> {
   }
 }
 
+/** `a, b,c` → `['a', 'b', 'c']`. */
+function grantList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
 /**
  * `wasi-lambda invoke`: one local invocation. The response goes to stdout; logs and the
  * START/END/REPORT lines go to stderr. Exits 1 when the function returned an error.
@@ -70,7 +79,10 @@ export async function invokeCommand(options: InvokeCommandOptions): Promise<numb
     build: { install: options.install },
     tmp: options.tmp === undefined ? undefined : { maxBytes: options.tmp * 2 ** 20 },
     backend: parseBackend(options.backend, '--backend'),
-    allowHosts: options.allowHost,
+    // The grants a function's configuration would carry, from this process's environment (as
+    // on Lambda), plus --allow-host; AWS calls are signed with this process's credentials.
+    allowHosts: [...grantList(process.env.WASI_LAMBDA_ALLOW_HOSTS), ...options.allowHost],
+    aws: process.env.WASI_LAMBDA_AWS ? awsConfig(process.env) : undefined,
   });
   if (outcome.status === 'ok') {
     process.stdout.write(outcome.response);
