@@ -12,6 +12,7 @@ import type { InvokeOutcome } from '../src/host/outcome.js';
 import { parseEgressPolicy } from '../src/outbound/egress-policy.js';
 import { fn, startEmulator } from './support/emulator.js';
 import { bootstrapPath, componentDir, decode, encode, handlerPath, testContext } from './support/handlers.js';
+import { run } from './support/spawn.js';
 
 /** The worker bundle the global setup built; the TypeScript sources cannot run as a worker. */
 const WORKER = resolve('dist/guest-worker.mjs');
@@ -258,6 +259,52 @@ describe('outbound HTTPS from the guest with a private CA', () => {
     expect(json(await invoke(trusted.host, { url }))).toEqual({ status: 200, body: 'secure hello' });
     const untrusted = await worker('fetch', [`127.0.0.1:${server.port}`]);
     expect(await invoke(untrusted.host, { url })).toMatchObject({ status: 'error', error: { errorType: 'TlsError' } });
+  });
+});
+
+describe('the managed Node.js entry (dist/lambda/handler.mjs)', () => {
+  it('performs the call under WASI_LAMBDA_ALLOW_HOSTS and refuses the rest, logging the refusal', async () => {
+    const server = await serve((req, res) => res.end(`managed ${req.url}`));
+    const script = `
+      const context = {
+        awsRequestId: 'a1b2c3d4-0000-4000-8000-000000000002', functionName: 'fetch', functionVersion: '$LATEST',
+        invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:fetch', memoryLimitInMB: '256',
+        logGroupName: '/aws/lambda/fetch', logStreamName: 's', getRemainingTimeInMillis: () => 3000,
+      };
+      const { handler } = await import(${JSON.stringify(resolve('dist/lambda/handler.mjs'))});
+      const out = [];
+      for (const url of ['http://127.0.0.1:${server.port}/ok', 'http://127.0.0.1:1/denied']) {
+        try { out.push({ result: await handler({ url }, context) }); }
+        catch (e) { out.push({ error: e.name }); }
+      }
+      process.stderr.write(JSON.stringify(out));`;
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        WASI_LAMBDA_MODULE: handlerPath('fetch'),
+        WASI_LAMBDA_ALLOW_HOSTS: `127.0.0.1:${server.port}`,
+      },
+    });
+    expect(JSON.parse(stderr)).toEqual([{ result: { status: 200, body: 'managed /ok' } }, { error: 'EgressDenied' }]);
+    expect(stdout).toContain('WARN\toutbound HTTP refused: egress to 127.0.0.1:1 is not granted');
+    expect(server.seen).toEqual(['GET /ok ']);
+  });
+});
+
+describe('the CLI', () => {
+  it('invoke --allow-host grants the call; without it the answer is EgressDenied', async () => {
+    const server = await serve((req, res) => res.end(`cli ${req.url}`));
+    const event = JSON.stringify({ url: `http://127.0.0.1:${server.port}/cli` });
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['dist/cli.js', 'invoke', '-H', handlerPath('fetch'), '-e', '-', ...args], {
+        input: event,
+      });
+    const granted = await cli('--allow-host', `127.0.0.1:${server.port}`);
+    expect(JSON.parse(granted.stdout)).toEqual({ status: 200, body: 'cli /cli' });
+    const denied = await cli();
+    expect(JSON.parse(denied.stdout)).toMatchObject({ errorType: 'EgressDenied' });
+    expect(denied.stderr).toContain('outbound HTTP refused');
+    expect(server.seen).toEqual(['GET /cli ']);
   });
 });
 
