@@ -130,6 +130,16 @@ describe('outbound HTTP from the guest (fetch example, worker isolation)', () =>
     expect(answer.answer).toEqual({ results: [{ status: 200, body: 'first,second' }] });
   });
 
+  it('carries a 2 MiB response body into the guest intact', async () => {
+    const big = 'abcdefgh'.repeat(256 * 1024);
+    const server = await serve((_req, res) => res.end(big));
+    const { host } = await worker('fetch', [`127.0.0.1:${server.port}`]);
+    const answer = json(await invoke(host, { url: `http://127.0.0.1:${server.port}/big` }));
+    expect(answer.status).toBe(200);
+    expect((answer.body as string).length).toBe(big.length);
+    expect(answer.body === big).toBe(true);
+  });
+
   it('reports a reset connection as ConnectionReset, and the instance serves the next call', async () => {
     const server = await serve((req, res) => {
       if (req.url === '/reset') req.socket.destroy();
