@@ -31,6 +31,11 @@
 //! lambda_runtime; on wasm32 the SDK's executor drives it, and [`time::sleep`] waits without
 //! spinning. See [`runtime`] and `docs/porting.md`.
 //!
+//! # Outbound HTTP
+//! With the `http` feature, `wasi_lambda::http::Client` sends `http::Request`s: in wasm the
+//! host performs them under the function's egress grant (`WASI_LAMBDA_ALLOW_HOSTS`), bounded by
+//! the invocation's deadline; natively it is reqwest. See `wasm-handlers/examples/fetch`.
+//!
 //! ```no_run
 //! use serde::{Deserialize, Serialize};
 //! use wasi_lambda::runtime::{Error, LambdaEvent, service_fn};
