@@ -245,6 +245,23 @@ describe('hostile input to the policy', () => {
     );
   });
 
+  it('a header named __proto__ or constructor is an ordinary header (found by the property below)', () => {
+    const url = new URL('https://api.example.com/');
+    const result = requestHeaders(
+      [
+        ['__proto__', 'a'],
+        ['__proto__', 'b'],
+        ['constructor', 'c'],
+      ],
+      url,
+      undefined,
+    );
+    expect(result).toMatchObject({ ok: true });
+    if (!result.ok) return;
+    expect(Object.getOwnPropertyDescriptor(result.headers, '__proto__')?.value).toEqual(['a', 'b']);
+    expect(Object.getOwnPropertyDescriptor(result.headers, 'constructor')?.value).toEqual(['c']);
+  });
+
   it('any header list is refused or yields headers Node will send as given (no CR/LF reaches the wire)', () => {
     const url = new URL('https://api.example.com/');
     const header = fc.tuple(

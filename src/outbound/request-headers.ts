@@ -55,7 +55,8 @@ export function requestHeaders(
   url: URL,
   bodyLength: number | undefined,
 ): { ok: true; headers: Record<string, string | string[]> } | OutboundFailure {
-  const out: Record<string, string[]> = {};
+  // No prototype: a guest's header named `__proto__` or `constructor` is a header, nothing more.
+  const out: Record<string, string[]> = Object.create(null);
   const dropped = new Set<string>();
   let bytes = 0;
   for (const [rawName, value] of headers) {
