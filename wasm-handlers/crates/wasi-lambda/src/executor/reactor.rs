@@ -35,6 +35,8 @@ pub(crate) type HostWait = fn(&[u32], Option<Duration>) -> Vec<u32>;
 
 /// Registers (or re-registers) the waker of a host request, unless the host already reported
 /// it ready: then returns true and the request's outcome can be taken.
+// Host requests come from `wasi_lambda::http`; without the `http` feature nothing registers one.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) fn poll_io(handle: u32, waker: &Waker) -> bool {
     IO.with(|io| {
         let mut io = io.borrow_mut();
@@ -54,6 +56,7 @@ pub(crate) fn poll_io(handle: u32, waker: &Waker) -> bool {
 }
 
 /// Forgets a host request (its outcome was taken, or its future dropped).
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) fn release_io(handle: u32) {
     IO.with(|io| {
         let mut io = io.borrow_mut();
