@@ -24,27 +24,8 @@ export { componentize } from './component/componentize.js';
 export { Emulator, type EmulatorOptions } from './emulator/emulator.js';
 export { FUNCTION_DEFAULTS, type FunctionConfig, type FunctionKind } from './emulator/function-config.js';
 export { type ErrorCode, WasiLambdaError } from './errors.js';
-export {
-  type FunctionIdentity,
-  fromNodeContext,
-  functionIdentity,
-  type InvokeContext,
-  invokeContext,
-  type NodeLambdaContext,
-  type RequestFacts,
-} from './host/context.js';
-export type { FunctionHost } from './host/function-host.js';
-export { IsolatedHost } from './host/isolated-host.js';
-export { type GuestSource, type HostConfig, type Isolation, loadHost } from './host/load-host.js';
-export { guestMemoryPages } from './host/memory-limit.js';
-export {
-  type InstanceMode,
-  type InvokeOutcome,
-  type LambdaErrorBody,
-  type TmpGrant,
-  WasmHost,
-  type WasmHostOptions,
-} from './host/wasm-host.js';
 export { type InvokeLocalOptions, type InvokeLocalResult, invokeLocal } from './local/invoke-local.js';
 export { formatLogLine, type LogFormat } from './logging/log-format.js';
+// Everything of the Lambda side (`wasi-lambda/runtime`), so the library is its superset.
+export * from './runtime-exports.js';
 export { VERSION } from './version.js';

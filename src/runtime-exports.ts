@@ -5,8 +5,8 @@
  * client), so a bundle of a custom entry stays as small as the shipped one.
  *
  * ```ts
- * import { loadHost, fromNodeContext } from 'wasi-lambda/runtime';
- * const host = await loadHost({ guest: { kind: 'core', path: './handler.wasm' } });
+ * import { fromNodeContext, hostConfig, loadHost } from 'wasi-lambda/runtime';
+ * const host = await loadHost(hostConfig(process.env, import.meta.url));
  * export const handler = async (event, context) =>
  *   host.invoke(new TextEncoder().encode(JSON.stringify(event)), fromNodeContext(context, process.env));
  * ```
