@@ -39,14 +39,23 @@ export interface BridgeLink {
  * ```
  */
 export class HttpBridge {
-  readonly #client: OutboundClient | AwsAwareOutbound;
+  readonly #options: HttpBridgeOptions;
+  // Made on the first request: its HTTP agents load `node:http`, which a cold start should
+  // not pay for a guest that never calls out.
+  #client: OutboundClient | AwsAwareOutbound | undefined;
 
   constructor(options: HttpBridgeOptions) {
-    const client = { policy: options.policy, ca: options.ca };
+    this.#options = options;
+  }
+
+  #outbound(): OutboundClient | AwsAwareOutbound {
+    if (this.#client !== undefined) return this.#client;
+    const { aws, policy, ca } = this.#options;
     this.#client =
-      options.aws !== undefined && options.aws.grant.services.size > 0
-        ? new AwsAwareOutbound(options.aws, client)
-        : new OutboundClient(client);
+      aws !== undefined && aws.grant.services.size > 0
+        ? new AwsAwareOutbound(aws, { policy, ca })
+        : new OutboundClient({ policy, ca });
+    return this.#client;
   }
 
   link(): BridgeLink {
@@ -67,7 +76,7 @@ export class HttpBridge {
   }
 
   async #perform(port: MessagePort, cell: Int32Array, message: BridgeRequest, open: () => boolean): Promise<void> {
-    const result = await this.#client.send(message.request, { deadlineMs: message.deadlineMs });
+    const result = await this.#outbound().send(message.request, { deadlineMs: message.deadlineMs });
     if (!open()) return;
     const answer: BridgeResult = { handle: message.handle, result };
     // Hand a body that owns its buffer over rather than copying it (up to 6 MB).

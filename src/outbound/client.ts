@@ -1,5 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { checkEgress, type EgressTarget, parseRequestUrl, type Resolver, systemResolver } from './egress-check.js';
 import type { EgressPolicy } from './egress-policy.js';
@@ -77,6 +77,15 @@ interface Attempt {
   result: OutboundResult;
   /** A reset on a reused kept-alive connection before any response: safe to send again. */
   staleConnection: boolean;
+}
+
+/**
+ * `node:http` and `node:https`, loaded when a client is made rather than imported: on Node.js 22
+ * `node:http` costs a process ~20 ms at startup (it loads undici), and the runtimes bundle this
+ * file whether or not their function is granted outbound HTTP.
+ */
+function nodeHttp(): { http: typeof http; https: typeof https } {
+  return { http: process.getBuiltinModule('node:http'), https: process.getBuiltinModule('node:https') };
 }
 
 /** Closes idle connections, oldest origins first, until at most `keep` remain. */
@@ -158,6 +167,7 @@ export class OutboundClient {
       timeout: IDLE_SOCKET_MS,
       scheduling: 'lifo' as const,
     };
+    const { http, https } = nodeHttp();
     this.#http = new http.Agent(pool);
     this.#https = new https.Agent({
       ...pool,
@@ -276,6 +286,7 @@ export class OutboundClient {
 
       let req: http.ClientRequest;
       try {
+        const { http, https } = nodeHttp();
         req = (target.secure ? https : http).request({
           agent,
           host: target.hostname,
