@@ -1,5 +1,6 @@
 // Bundles the TypeScript sources with esbuild: the CLI and library for Node, and the
 // Lambda entry as one self-contained file (dependencies inlined) for the managed runtime.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -30,6 +31,11 @@ const workerBundles = ['dist', 'dist/lambda', 'dist/runtime'].map((dir) =>
 // drop what is not used (the AWS signer's CommonJS build is ~125 KiB more).
 const lambda = { ...common, minify: true, mainFields: ['module', 'main'] };
 
+// Chunks of an earlier build would otherwise be packaged with this one's.
+for (const file of existsSync('dist/runtime') ? readdirSync('dist/runtime', { withFileTypes: true }) : []) {
+  if (/^wasm-runtime-\w+\.mjs(\.map)?$/.test(file.name)) rmSync(`dist/runtime/${file.name}`);
+}
+
 await Promise.all([
   ...workerBundles,
   build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js', packages: 'external' }),
@@ -40,7 +46,17 @@ await Promise.all([
   // `wasi-lambda/runtime`: the Lambda side alone, self-contained, beside its guest worker.
   build({ ...common, entryPoints: ['src/runtime-exports.ts'], outfile: 'dist/runtime/index.mjs' }),
   // Runtime API clients, self-contained: the emulator runs them as the function's process.
-  build({ ...lambda, entryPoints: ['src/runtime/wasm-runtime.ts'], outfile: 'dist/runtime/wasm-runtime.mjs' }),
+  // The raw-bytes one is split where it imports what only some functions use (the worker, the
+  // outbound bridge with node:http, node:crypto and the AWS signer, the component host): an
+  // inline core guest starts without loading them. Its chunks sit beside it, named after it.
+  build({
+    ...lambda,
+    entryPoints: { 'wasm-runtime': 'src/runtime/wasm-runtime.ts' },
+    outdir: 'dist/runtime',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'wasm-runtime-[hash]',
+  }),
   build({
     ...common,
     entryPoints: ['src/runtime/node-runtime.ts'],

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WasiLambdaError } from '../errors.js';
@@ -43,6 +43,22 @@ function distFile(file: string): string {
 }
 
 /**
+ * The raw-bytes runtime client: its entry (shipped as `runtime.mjs`) and the chunks it imports
+ * when a function uses them (`wasm-runtime-<hash>.mjs`, beside it; see scripts/build-js.mjs).
+ */
+function rawRuntimeFiles(): { name: string; data: Buffer }[] {
+  const entry = distFile('runtime/wasm-runtime.mjs');
+  const dir = dirname(entry);
+  const chunks = readdirSync(dir)
+    .filter((name) => /^wasm-runtime-\w+\.mjs$/.test(name))
+    .sort();
+  return [
+    { name: 'runtime.mjs', data: readFileSync(entry) },
+    ...chunks.map((name) => ({ name, data: readFileSync(join(dir, name)) })),
+  ];
+}
+
+/**
  * Builds every handler and writes one deployment package per function, individually:
  * for the Node.js runtime the entry bundle, the guest's worker bundle and the `.wasm` (the same zip serves x86_64 and
  * arm64), for `provided.al2023` the native `bootstrap`. Nothing else goes in a zip.
@@ -62,7 +78,7 @@ export async function packageLambdaFunctions(
   const project = resolve(options.projectDir ?? '.');
   const out = join(project, PACKAGE_DIR);
   const bundle = readFileSync(distFile('lambda/handler.mjs'));
-  const runtime = readFileSync(distFile('runtime/wasm-runtime.mjs'));
+  const runtime = rawRuntimeFiles();
   // The guest runs on a worker thread; its bundle sits beside the entry that starts it.
   const worker = readFileSync(distFile('lambda/guest-worker.mjs'));
   const { handlers } = await buildHandlers(options);
@@ -94,7 +110,7 @@ export async function packageLambdaFunctions(
       raw,
       zip([
         { name: 'wrapper', data: RAW_WRAPPER, mode: 0o755 },
-        { name: 'runtime.mjs', data: runtime },
+        ...runtime,
         { name: 'guest-worker.mjs', data: worker },
         { name: 'handler.wasm', data: readFileSync(wasm) },
       ]),

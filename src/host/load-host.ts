@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { AwsConfig } from '../aws/aws-config.js';
-import { ComponentHost } from '../component/component-host.js';
 import { toError, WasiLambdaError } from '../errors.js';
 import type { OutboundClientOptions } from '../outbound/client.js';
 import { type EgressPolicy, NO_EGRESS } from '../outbound/egress-policy.js';
@@ -8,17 +7,17 @@ import { checkContract } from './abi.js';
 import { compileGuest } from './compile.js';
 import type { FunctionHost } from './function-host.js';
 import type { GuestWorkerData } from './guest-worker.js';
-import { HttpBridge } from './http-bridge.js';
-import { IsolatedHost } from './isolated-host.js';
 import { WasmHost, type WasmHostOptions } from './wasm-host.js';
 
 /** What runs: a core module built by the SDK, or the component made from it by `jco`. */
 export type GuestSource = { kind: 'core'; path: string } | { kind: 'component'; dir: string };
 
 /**
- * Where the guest runs. `worker` (the default everywhere) runs it on a worker thread that is
- * terminated at the deadline, so a guest that never returns cannot outlast its invocation;
- * `inline` runs it on the calling thread, for in-process measurements and embedding.
+ * Where the guest runs. `worker` (the default, except in the raw-bytes runtime client) runs it
+ * on a worker thread that is terminated at the deadline, so a guest that never returns cannot
+ * outlast its invocation; `inline` runs it on the calling thread, for in-process measurements,
+ * embedding, and a process that is itself the execution environment (the raw runtime client,
+ * whose platform ends it at the deadline).
  */
 export type Isolation = 'worker' | 'inline';
 
@@ -68,11 +67,21 @@ async function compileCore(path: string, maxMemoryPages: number | undefined): Pr
  */
 export async function loadHost(config: HostConfig): Promise<FunctionHost> {
   const { guest, options } = config;
+  // The component host, the worker and the outbound bridge (with `node:http`, `node:crypto` and
+  // the AWS signer behind it) are imported when a configuration uses them: a bundle split at
+  // these imports starts an inline core guest without loading any of them.
   if (config.isolation === 'inline') {
     const inline = { ...options, logSink: config.logSink };
-    if (guest.kind === 'component') return ComponentHost.fromDir(guest.dir, inline);
+    if (guest.kind === 'component') {
+      const { ComponentHost } = await import('../component/component-host.js');
+      return ComponentHost.fromDir(guest.dir, inline);
+    }
     return WasmHost.create(await compileCore(guest.path, options.maxMemoryPages), inline);
   }
+  const [{ IsolatedHost }, { HttpBridge }] = await Promise.all([
+    import('./isolated-host.js'),
+    import('./http-bridge.js'),
+  ]);
   // The module is compiled here, once, and shared with every worker this host starts: a
   // worker replaced after a timeout instantiates it without compiling again. The first worker
   // starts while it compiles.

@@ -5,17 +5,31 @@
  * on AWS it can replace the managed runtime's loop (see the README).
  * @module
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { WasiLambdaError } from '../errors.js';
 import { functionIdentity, invokeContext } from '../host/context.js';
 import type { FunctionHost } from '../host/function-host.js';
 import { GuestInitError } from '../host/init-error.js';
-import { loadHost } from '../host/load-host.js';
+import { type HostConfig, loadHost } from '../host/load-host.js';
 import { hostConfig } from '../lambda/host-config.js';
 import { RuntimeApiClient } from './runtime-api-client.js';
 
 const env = process.env;
 const TIMEOUT_GRACE_MS = 2000;
+
+/**
+ * This process is the execution environment, so the platform stops a guest that outlives its
+ * deadline by ending the process (Lambda and the emulator both do, as for a native
+ * `bootstrap`), and the next request starts a new one. A worker thread would only add its
+ * start (~40 ms) and its heap (~10 MB) to every cold start; the guest runs on this thread
+ * unless the function is granted outbound HTTP or AWS calls, which need the main thread free
+ * while the guest waits, or `WASI_LAMBDA_ISOLATION` says otherwise.
+ */
+function rawConfig(): HostConfig {
+  const config = hostConfig(env, import.meta.url);
+  const callsOut = config.allowHosts.grants.length > 0 || (config.aws?.grant.services.size ?? 0) > 0;
+  if ((env.WASI_LAMBDA_ISOLATION ?? '') !== '' || callsOut) return config;
+  return { ...config, isolation: 'inline' };
+}
 
 async function main(): Promise<void> {
   const address = env.AWS_LAMBDA_RUNTIME_API;
@@ -30,7 +44,7 @@ async function main(): Promise<void> {
   const identity = functionIdentity(env);
   let host: FunctionHost;
   try {
-    host = await loadHost(hostConfig(env, import.meta.url));
+    host = await loadHost(rawConfig());
   } catch (err) {
     // The guest's own init error keeps its errorType, as lambda_runtime reports it.
     const error =
@@ -57,7 +71,9 @@ async function main(): Promise<void> {
     // The platform enforces the timeout itself and resets the environment; a runtime that
     // answered first would turn Lambda's timeout into a function error. It answers only if
     // the platform has not acted after a grace period (a Runtime API that enforces nothing).
-    if (outcome.status === 'error' && outcome.error.errorType === 'Sandbox.Timedout') await delay(TIMEOUT_GRACE_MS);
+    if (outcome.status === 'error' && outcome.error.errorType === 'Sandbox.Timedout') {
+      await new Promise((resolve) => setTimeout(resolve, TIMEOUT_GRACE_MS));
+    }
     if (outcome.status === 'ok') await api.respond(next.requestId, outcome.response);
     else await api.fail(next.requestId, outcome.error);
   }
