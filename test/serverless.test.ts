@@ -79,6 +79,29 @@ describe('serverless package (osls), offline, without AWS credentials', () => {
     });
   });
 
+  it('declares fetch as wasm on arm64 and x86_64 (one artifact, egress granted to example.com) and native', () => {
+    const grant = { Variables: { WASI_LAMBDA_ALLOW_HOSTS: 'example.com' } };
+    const arm = functionResource(template, 'fetch-arm64');
+    const x86 = functionResource(template, 'fetch-x86');
+    for (const [wasm, architecture] of [
+      [arm, 'arm64'],
+      [x86, 'x86_64'],
+    ] as const) {
+      expect(wasm).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Handler: 'build/lambda/fetch/handler.handler',
+        Architectures: [architecture],
+        Environment: grant,
+      });
+    }
+    expect((arm.Code as { S3Key: string }).S3Key).toBe((x86.Code as { S3Key: string }).S3Key);
+    expect((arm.Code as { S3Key: string }).S3Key).toMatch(/\/fetch\.zip$/);
+    const native = functionResource(template, 'fetch-native');
+    expect(native).toMatchObject({ Runtime: 'provided.al2023', Handler: 'bootstrap', Architectures: ['x86_64'] });
+    expect(native.Environment).toBeUndefined();
+    expect(zipEntries('build/lambda/fetch-native.zip')).toEqual(['bootstrap']);
+  });
+
   it('declares the raw-bytes variant: the managed runtime hands over through AWS_LAMBDA_EXEC_WRAPPER', () => {
     expect(functionResource(template, 'hello-raw')).toMatchObject({
       Runtime: 'nodejs24.x',
@@ -120,7 +143,9 @@ describe('serverless package (osls), offline, without AWS credentials', () => {
       .map((r) => r.Properties.LogGroupName)
       .sort();
     expect(groups).toEqual(
-      ['hello-arm64', 'hello-native', 'hello-raw', 'hello-x86'].map((name) => `/aws/lambda/${SERVICE}-dev-${name}`),
+      ['fetch-arm64', 'fetch-native', 'fetch-x86', 'hello-arm64', 'hello-native', 'hello-raw', 'hello-x86'].map(
+        (name) => `/aws/lambda/${SERVICE}-dev-${name}`,
+      ),
     );
   });
 
