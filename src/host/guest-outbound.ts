@@ -39,8 +39,11 @@ export interface GuestOutbound {
   abandonAll(): void;
 }
 
-/** What the guest thread posts to the main thread. */
-export interface BridgeRequest {
+/** What the guest thread posts to the main thread: a request to perform, or handles to cancel. */
+export type BridgeRequest = BridgeSend | { cancel: readonly number[] };
+
+/** A request for the main thread to perform under `handle`. */
+export interface BridgeSend {
   handle: number;
   request: OutboundRequest;
   deadlineMs: number;
@@ -85,8 +88,6 @@ export class WorkerOutbound implements GuestOutbound {
   readonly #pending = new Set<number>();
   /** Answered, not yet taken. */
   readonly #ready = new Map<number, GuestHttpResult>();
-  /** Abandoned while in flight: their results are dropped. */
-  readonly #forgotten = new Set<number>();
   #next = 1;
 
   constructor(end: BridgeEnd, onDenied: (message: string) => void) {
@@ -97,7 +98,9 @@ export class WorkerOutbound implements GuestOutbound {
 
   send(request: OutboundRequest, deadlineMs: number): number | GuestHttpFailure {
     this.#drain();
-    if (this.#pending.size + this.#ready.size + this.#forgotten.size >= MAX_IN_FLIGHT) {
+    // Abandoned requests hold no slot: the main thread cancelled them (in message order,
+    // before this one), and their results are dropped as handles no longer held.
+    if (this.#pending.size + this.#ready.size >= MAX_IN_FLIGHT) {
       return {
         ok: false,
         code: 'TooManyRequests',
@@ -140,15 +143,20 @@ export class WorkerOutbound implements GuestOutbound {
 
   forget(handle: number): void {
     // Lenient: a future dropped after its invocation ended names a handle already abandoned.
-    if (this.#pending.delete(handle)) this.#forgotten.add(handle);
+    if (this.#pending.delete(handle)) this.#cancel([handle]);
     else this.#ready.delete(handle);
   }
 
   abandonAll(): void {
-    this.#drain();
-    for (const handle of this.#pending) this.#forgotten.add(handle);
+    if (this.#pending.size > 0) this.#cancel([...this.#pending]);
     this.#pending.clear();
     this.#ready.clear();
+  }
+
+  /** The main thread destroys these requests' connections; their results are never posted. */
+  #cancel(handles: readonly number[]): void {
+    const message: BridgeRequest = { cancel: handles };
+    this.#port.postMessage(message);
   }
 
   /** Moves every result the main thread has posted into `#ready` (or drops it). */
@@ -157,7 +165,8 @@ export class WorkerOutbound implements GuestOutbound {
       const received = receiveMessageOnPort(this.#port);
       if (received === undefined) return;
       const { handle, result } = received.message as BridgeResult;
-      if (this.#forgotten.delete(handle) || !this.#pending.delete(handle)) continue;
+      // Not pending: abandoned (forgotten, or its invocation ended) before this arrived.
+      if (!this.#pending.delete(handle)) continue;
       if (!result.ok && result.code === 'EgressDenied') this.#onDenied(result.message);
       this.#ready.set(handle, result);
     }

@@ -3,7 +3,7 @@ import type { AwsConfig } from '../aws/aws-config.js';
 import { AwsAwareOutbound } from '../aws/aws-egress.js';
 import { OutboundClient, type OutboundClientOptions } from '../outbound/client.js';
 import type { EgressPolicy } from '../outbound/egress-policy.js';
-import type { BridgeEnd, BridgeRequest, BridgeResult } from './guest-outbound.js';
+import type { BridgeEnd, BridgeRequest, BridgeResult, BridgeSend } from './guest-outbound.js';
 
 export interface HttpBridgeOptions {
   /** Where the guest may connect (`parseAllowHosts`). */
@@ -62,22 +62,35 @@ export class HttpBridge {
     const { port1, port2 } = new MessageChannel();
     const signal = new SharedArrayBuffer(4);
     const cell = new Int32Array(signal);
-    let open = true;
-    port1.on('message', (message: BridgeRequest) => void this.#perform(port1, cell, message, () => open));
+    // What this worker has in flight, to cancel: a guest that abandons a request, or whose
+    // invocation ends (returns, traps, times out), must not leave it running on the host.
+    const inFlight = new Map<number, AbortController>();
+    port1.on('message', (message: BridgeRequest) => {
+      if ('cancel' in message) {
+        for (const handle of message.cancel) inFlight.get(handle)?.abort();
+        return;
+      }
+      const abort = new AbortController();
+      inFlight.set(message.handle, abort);
+      void this.#perform(port1, cell, message, abort.signal).finally(() => {
+        if (inFlight.get(message.handle) === abort) inFlight.delete(message.handle);
+      });
+    });
     // The worker's pending requests must not keep the process alive by themselves.
     port1.unref();
     return {
       end: { port: port2, signal },
       close: () => {
-        open = false;
+        for (const abort of inFlight.values()) abort.abort();
+        inFlight.clear();
         port1.close();
       },
     };
   }
 
-  async #perform(port: MessagePort, cell: Int32Array, message: BridgeRequest, open: () => boolean): Promise<void> {
-    const result = await this.#outbound().send(message.request, { deadlineMs: message.deadlineMs });
-    if (!open()) return;
+  async #perform(port: MessagePort, cell: Int32Array, message: BridgeSend, cancelled: AbortSignal): Promise<void> {
+    const result = await this.#outbound().send(message.request, { deadlineMs: message.deadlineMs, signal: cancelled });
+    if (cancelled.aborted) return;
     const answer: BridgeResult = { handle: message.handle, result };
     // Hand a body that owns its buffer over rather than copying it (up to 6 MB).
     const body = result.ok ? result.body : undefined;

@@ -21,6 +21,18 @@ export interface ImportBinding {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
+/**
+ * The canonical ABI traps on a list, return area or `cabi_realloc` result that is not aligned
+ * to its element type (`load_list_from_range`, `store_list_into_range`); so does the host.
+ */
+function aligned(ptr: number, align: number, what: string): number {
+  const at = ptr >>> 0;
+  if (at % align !== 0) {
+    throw new WasiLambdaError('GUEST_ABI_VIOLATION', `the guest's ${what} at ${at} is not ${align}-byte aligned`);
+  }
+  return at;
+}
+
 function liftString(memory: GuestMemory, ptr: number, len: number, what: string): string {
   try {
     return utf8.decode(memory.view(ptr, len, what));
@@ -84,7 +96,8 @@ export function httpImports(
       ret: number,
     ) => {
       const { memory } = binding();
-      memory.check(ret, 20, 'http send result');
+      memory.check(aligned(ret, 4, 'http send result'), 20, 'http send result');
+      aligned(hp, 4, 'http request header list');
       const count = hl >>> 0;
       if (count > MAX_HEADERS) {
         lowerError(ret, 'InvalidRequest', `more than ${MAX_HEADERS} request headers`);
@@ -120,7 +133,8 @@ export function httpImports(
     // (handles ptr len, timeout tag value, ret: (ptr, len))
     wait: (hp: number, hl: number, tTag: number, tMs: number, ret: number) => {
       const { memory } = binding();
-      memory.check(ret, 8, 'http wait result');
+      memory.check(aligned(ret, 4, 'http wait result'), 8, 'http wait result');
+      aligned(hp, 4, 'http wait handle list');
       const count = hl >>> 0;
       if (count > MAX_WAIT_HANDLES) {
         throw new WasiLambdaError('GUEST_ABI_VIOLATION', `the guest waited on ${count} HTTP handles`);
@@ -131,7 +145,7 @@ export function httpImports(
       const ready = outbound.wait(handles, tTag ? tMs >>> 0 : undefined, deadline());
       let ptr = 4;
       if (ready.length > 0) {
-        ptr = binding().realloc(0, 0, 4, ready.length * 4) >>> 0;
+        ptr = aligned(binding().realloc(0, 0, 4, ready.length * 4), 4, 'cabi_realloc result');
         for (const [i, handle] of ready.entries()) binding().memory.setU32(ptr + i * 4, handle, 'http wait list');
       }
       binding().memory.setU32(ret, ptr, 'http wait result');
@@ -141,7 +155,7 @@ export function httpImports(
     // take: func(handle: u32) -> result<response, http-error>
     // ret: tag at 0; ok: status u16 at 4, headers (ptr, len) at 8, body (ptr, len) at 16.
     take: (handle: number, ret: number) => {
-      binding().memory.check(ret, 24, 'http take result');
+      binding().memory.check(aligned(ret, 4, 'http take result'), 24, 'http take result');
       const result: GuestHttpResult = outbound.take(handle >>> 0, deadline());
       if (!result.ok) {
         lowerError(ret, result.code, result.message);
@@ -151,7 +165,9 @@ export function httpImports(
         ([name, value]) => [lowerBytes(encoder.encode(name)), lowerBytes(encoder.encode(value))] as const,
       );
       let list = 4;
-      if (strings.length > 0) list = binding().realloc(0, 0, 4, strings.length * 16) >>> 0;
+      if (strings.length > 0) {
+        list = aligned(binding().realloc(0, 0, 4, strings.length * 16), 4, 'cabi_realloc result');
+      }
       strings.forEach(([[np, nl], [vp, vl]], i) => {
         const at = list + i * 16;
         const { memory } = binding();

@@ -44,6 +44,11 @@ export interface OutboundRequest {
 export interface SendOptions {
   /** The invocation's deadline, in ms since the epoch (Lambda's `deadline_ms`). */
   deadlineMs: number;
+  /**
+   * Cancels the call: its connection is destroyed at once and it resolves to a `Cancelled`
+   * failure (the guest abandoned it, or its invocation ended).
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface OutboundClientOptions {
@@ -105,6 +110,10 @@ function closeIdle(agent: http.Agent, keep: number): void {
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : '';
+}
+
+function cancelled(): OutboundFailure {
+  return failure('Cancelled', 'the request was cancelled before its response was complete');
 }
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
@@ -193,10 +202,16 @@ export class OutboundClient {
     if (!prepared.ok) return prepared;
     const { headers } = prepared;
 
+    const cancel = options.signal;
+    if (cancel?.aborted) return cancelled();
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), Math.min(budget, MAX_TIMER_MS));
+    const onCancel = () => abort.abort();
+    cancel?.addEventListener('abort', onCancel, { once: true });
     const timedOut = () =>
-      failure('Timeout', `no complete response from ${parsed.url.host} within ${Math.round(budget)} ms (${bound})`);
+      cancel?.aborted
+        ? cancelled()
+        : failure('Timeout', `no complete response from ${parsed.url.host} within ${Math.round(budget)} ms (${bound})`);
     try {
       const target = await Promise.race([
         checkEgress(parsed, this.#policy, this.#resolve),
@@ -220,6 +235,7 @@ export class OutboundClient {
       return abort.signal.aborted && !attempt.result.ok ? timedOut() : attempt.result;
     } finally {
       clearTimeout(timer);
+      cancel?.removeEventListener('abort', onCancel);
     }
   }
 

@@ -20,7 +20,9 @@ export type OutboundErrorCode =
   /** The response body is larger than the client accepts; the connection was dropped. */
   | 'ResponseTooLarge'
   /** The peer did not speak HTTP/1.1 we can read (malformed status line or headers, an upgrade). */
-  | 'ProtocolError';
+  | 'ProtocolError'
+  /** The caller cancelled the call (`SendOptions.signal`); the guest never sees this one. */
+  | 'Cancelled';
 
 /** A complete response. Header names are lower case, in the order received, repeats kept. */
 export interface OutboundResponse {

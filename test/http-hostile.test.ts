@@ -1,0 +1,290 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FunctionHost } from '../src/host/function-host.js';
+import { MAX_IN_FLIGHT } from '../src/host/guest-outbound.js';
+import { loadHost } from '../src/host/load-host.js';
+import type { InvokeOutcome } from '../src/host/outcome.js';
+import { parseEgressPolicy } from '../src/outbound/egress-policy.js';
+import { decode, encode, testContext } from './support/handlers.js';
+
+/** The worker bundle the global setup built; the TypeScript sources cannot run as a worker. */
+const WORKER = resolve('dist/guest-worker.mjs');
+const HTTP = 'wasi-lambda:handler/http@0.1.0';
+
+interface Server {
+  port: number;
+  /** Request paths received, in order. */
+  seen: string[];
+  /** Requests whose connection closed before they were answered. */
+  abandoned: string[];
+  close(): Promise<void>;
+}
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+/** `/hang…` is never answered; `/slow…` after 300 ms; anything else at once with its path. */
+async function serve(): Promise<Server> {
+  const seen: string[] = [];
+  const abandoned: string[] = [];
+  const server = http.createServer((req, res) => {
+    const path = req.url ?? '';
+    seen.push(path);
+    res.on('close', () => {
+      if (!res.writableFinished) abandoned.push(path);
+    });
+    if (path.startsWith('/hang')) return;
+    if (path.startsWith('/slow')) setTimeout(() => res.end(`late ${path}`), 300).unref();
+    else res.end(`answer ${path}`);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const running: Server = {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    abandoned,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+  cleanup.push(() => running.close());
+  return running;
+}
+
+/** WAT string literal for `text` (ASCII, or bytes given as `\hh` escapes already). */
+const lit = (text: string) => `"${text.replace(/"/g, '\\"')}"`;
+
+/**
+ * A hand-written guest that speaks `wasi-lambda:handler/http` through the raw core ABI. Strings
+ * it needs sit in data segments (`strings`, at 1024 + 256·i); `handle`'s body is the test's. The
+ * first byte of the event is at hand as `(call $event)`. Helpers:
+ * - `(call $get (url index))`: sends GET, returns the handle or -1 (the error is at 516);
+ * - `(call $reply_take (handle))`: takes the handle and replies with its body or error code;
+ * - `(call $reply_send_error)`: replies with the last send's error code;
+ * - `(call $reply (ptr) (len))`.
+ * `cabi_realloc` is a bump allocator that adds `$skew` to every pointer it hands out with an
+ * alignment above 1 (a misaligning guest when the test sets it).
+ */
+async function guest(strings: string[], handleBody: string, skew = 0): Promise<string> {
+  const data = strings.map((s, i) => `(data (i32.const ${1024 + 256 * i}) ${lit(s)})`).join('\n');
+  const wat = `(module
+    (import "${HTTP}" "send" (func $send (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+    (import "${HTTP}" "wait" (func $wait (param i32 i32 i32 i32 i32)))
+    (import "${HTTP}" "take" (func $take (param i32 i32)))
+    (import "${HTTP}" "forget" (func $forget (param i32)))
+    (memory (export "memory") 4)
+    (global $bump (mut i32) (i32.const 65536))
+    (global $args (mut i32) (i32.const 0))
+    ${data}
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and
+        (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
+        (i32.xor (i32.sub (local.get 2) (i32.const 1)) (i32.const -1))))
+      (if (i32.gt_u (local.get 2) (i32.const 1)) (then (local.set $p (i32.add (local.get $p) (i32.const ${skew})))))
+      (global.set $bump (i32.add (local.get $p) (local.get 3)))
+      (local.get $p))
+    (func $event (result i32) (i32.load8_u (i32.load (global.get $args))))
+    (func $len (param $s i32) (result i32)
+      (local $n i32)
+      (block $done (loop $next
+        (br_if $done (i32.eqz (i32.load8_u (i32.add (local.get $s) (local.get $n)))))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $next)))
+      (local.get $n))
+    (func $get (param $u i32) (result i32)
+      (local $url i32)
+      (local.set $url (i32.add (i32.const 1024) (i32.mul (local.get $u) (i32.const 256))))
+      (call $send (i32.const 1000) (i32.const 3) (local.get $url) (call $len (local.get $url))
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 512))
+      (if (result i32) (i32.load8_u (i32.const 512)) (then (i32.const -1)) (else (i32.load (i32.const 516)))))
+    (func $reply (param $ptr i32) (param $len i32) (result i32)
+      (i32.store8 (i32.const 64) (i32.const 0))
+      (i32.store (i32.const 68) (local.get $ptr))
+      (i32.store (i32.const 72) (local.get $len))
+      (i32.const 64))
+    (func $reply_send_error (result i32) (call $reply (i32.load (i32.const 516)) (i32.load (i32.const 520))))
+    (func $reply_take (param $h i32) (result i32)
+      (call $take (local.get $h) (i32.const 600))
+      (if (result i32) (i32.load8_u (i32.const 600))
+        (then (call $reply (i32.load (i32.const 604)) (i32.load (i32.const 608))))
+        (else (call $reply (i32.load (i32.const 616)) (i32.load (i32.const 620))))))
+    (data (i32.const 1000) "GET")
+    (func (export "cabi_post_handle") (param i32))
+    (func (export "handle") (param $args i32) (result i32)
+      (local $h i32) (local $i i32)
+      (global.set $args (local.get $args))
+      ${handleBody})
+  )`;
+  const bytes = (await parse(wat)) as Uint8Array;
+  const path = join(mkdtempSync(join(tmpdir(), 'http-hostile-')), 'guest.wasm');
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/** A worker-isolated host of `module` granted `grants`, its log in a file. */
+async function worker(module: string, grants: string[]) {
+  const logPath = join(mkdtempSync(join(tmpdir(), 'http-hostile-log-')), 'log');
+  const fd = openSync(logPath, 'w');
+  const host = await loadHost({
+    guest: { kind: 'core', path: module },
+    options: {},
+    isolation: 'worker',
+    logFd: fd,
+    workerUrl: WORKER,
+    allowHosts: parseEgressPolicy(grants, 'test'),
+  });
+  cleanup.push(async () => {
+    await host.close?.();
+    closeSync(fd);
+  });
+  return { host, log: () => readFileSync(logPath, 'utf8') };
+}
+
+const invoke = (host: FunctionHost, event: string, deadlineInMs = 3000) =>
+  host.invoke(encode(event), testContext({ deadlineMs: Date.now() + deadlineInMs }));
+
+function text(outcome: InvokeOutcome): string {
+  if (outcome.status !== 'ok') throw new Error(`expected success, got ${JSON.stringify(outcome)}`);
+  return decode(outcome.response);
+}
+
+const until = async (check: () => boolean, ms = 2000) => {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((done) => setTimeout(done, 10));
+};
+
+describe('a guest that misuses the http import fails its own invocation only', () => {
+  it('traps (Runtime.AbiViolation) when cabi_realloc misaligns the lists `wait` and `take` return; aligned, the same guest is answered', async () => {
+    const server = await serve();
+    // Event "1": wait on the handle (lowers the ready list through the skewed realloc); "2": take.
+    const body = `(local.set $h (call $get (i32.const 0)))
+      (if (i32.eq (call $event) (i32.const 0x31)) (then
+        (i32.store (i32.const 800) (local.get $h))
+        (call $wait (i32.const 800) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 808))))
+      (call $reply_take (local.get $h))`;
+    const aligned = await guest([`http://127.0.0.1:${server.port}/a`], body);
+    const skewed = await guest([`http://127.0.0.1:${server.port}/a`], body, 1);
+    const grant = [`127.0.0.1:${server.port}`];
+    expect(text(await invoke((await worker(aligned, grant)).host, '1'))).toBe('answer /a');
+    const { host } = await worker(skewed, grant);
+    for (const event of ['1', '2']) {
+      expect(await invoke(host, event)).toMatchObject({
+        status: 'error',
+        kind: 'runtime',
+        error: { errorType: 'Runtime.AbiViolation', errorMessage: expect.stringMatching(/aligned/) },
+      });
+    }
+  });
+
+  it.each([
+    [
+      'a misaligned return area for send',
+      '(call $send (i32.const 1000) (i32.const 3) (i32.const 1024) (i32.const 10) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 514)) (i32.const 64)',
+    ],
+    [
+      'a misaligned header list for send',
+      '(call $send (i32.const 1000) (i32.const 3) (i32.const 1024) (i32.const 10) (i32.const 2050) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 512)) (i32.const 64)',
+    ],
+    [
+      'a misaligned handle list for wait',
+      '(call $wait (i32.const 801) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 808)) (i32.const 64)',
+    ],
+    [
+      'a misaligned return area for wait',
+      '(call $wait (i32.const 800) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 806)) (i32.const 64)',
+    ],
+    ['a misaligned return area for take', '(call $take (i32.const 1) (i32.const 602)) (i32.const 64)'],
+  ])('traps on %s before anything is sent', async (_what, body) => {
+    const server = await serve();
+    const { host } = await worker(await guest(['http://127.0.0.1:1/x'], body), [`127.0.0.1:${server.port}`]);
+    expect(await invoke(host, '1')).toMatchObject({
+      status: 'error',
+      kind: 'runtime',
+      error: { errorType: 'Runtime.AbiViolation', errorMessage: expect.stringMatching(/aligned/) },
+    });
+    expect(server.seen).toEqual([]);
+  });
+});
+
+/**
+ * Every abandoned request that reached the server had its connection closed: nothing is left
+ * running on the host. (Only 16 reach it at once, the per-origin pool's size; the rest were
+ * cancelled while queued.)
+ */
+async function everyHangClosed(server: Server, path = '/hang') {
+  const hung = () => server.seen.filter((seen) => seen === path);
+  await until(() => server.abandoned.length === hung().length);
+  expect(hung().length).toBeGreaterThan(0);
+  expect(server.abandoned).toEqual(hung());
+}
+
+describe('requests in flight end with their invocation', () => {
+  /** Event "1": sends MAX_IN_FLIGHT requests to /hang and returns without taking them. Else: GET /next. */
+  async function abandoning(port: number, after: string) {
+    return guest(
+      [`http://127.0.0.1:${port}/hang`, `http://127.0.0.1:${port}/next`],
+      `(if (i32.eq (call $event) (i32.const 0x31)) (then
+          (loop $more
+            (if (i32.lt_s (call $get (i32.const 0)) (i32.const 0)) (then (return (call $reply_send_error))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $more (i32.lt_u (local.get $i) (i32.const ${MAX_IN_FLIGHT}))))
+          ${after}))
+        (local.set $h (call $get (i32.const 1)))
+        (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (call $reply_send_error))))
+        (call $reply_take (local.get $h))`,
+    );
+  }
+
+  it.each([
+    ['returns', '(return (call $reply (i32.const 1000) (i32.const 3)))'],
+    ['traps', 'unreachable'],
+  ])(
+    `a guest that sends ${MAX_IN_FLIGHT} requests and %s: they are cancelled, the next invocation has every slot`,
+    async (_how, after) => {
+      const server = await serve();
+      const { host } = await worker(await abandoning(server.port, after), [`127.0.0.1:${server.port}`]);
+      for (let round = 0; round < 3; round++) {
+        await invoke(host, '1');
+        expect(text(await invoke(host, '2'))).toBe('answer /next');
+      }
+      await everyHangClosed(server);
+    },
+  );
+
+  it('a guest that times out with requests in flight: cancelled, and the next invocation has every slot', async () => {
+    const server = await serve();
+    const module = await abandoning(server.port, '(loop $spin (br $spin))');
+    const { host } = await worker(module, [`127.0.0.1:${server.port}`]);
+    expect(await invoke(host, '1', 500)).toMatchObject({ error: { errorType: 'Sandbox.Timedout' } });
+    expect(text(await invoke(host, '2'))).toBe('answer /next');
+    await everyHangClosed(server);
+  });
+
+  it("a late response to an abandoned request never reaches the next invocation's handles", async () => {
+    const server = await serve();
+    // "1": send /slow and return; "2": send /next, take it.
+    const module = await guest(
+      [`http://127.0.0.1:${server.port}/slow`, `http://127.0.0.1:${server.port}/next`],
+      `(if (i32.eq (call $event) (i32.const 0x31)) (then
+          (drop (call $get (i32.const 0)))
+          (return (call $reply (i32.const 1000) (i32.const 3)))))
+        (call $reply_take (call $get (i32.const 1)))`,
+    );
+    const { host } = await worker(module, [`127.0.0.1:${server.port}`]);
+    for (let round = 0; round < 5; round++) {
+      expect(text(await invoke(host, '1'))).toBe('GET');
+      expect(text(await invoke(host, '2'))).toBe('answer /next');
+    }
+    // Never produced: each was cancelled as its invocation ended.
+    await everyHangClosed(server, '/slow');
+  });
+});
