@@ -20,6 +20,8 @@ interface Server {
   port: number;
   /** Request paths received, in order. */
   seen: string[];
+  /** The body size of each request received, in order. */
+  bodies: number[];
   /** Requests whose connection closed before they were answered. */
   abandoned: string[];
   close(): Promise<void>;
@@ -33,21 +35,30 @@ afterEach(async () => {
 /** `/hang…` is never answered; `/slow…` after 300 ms; anything else at once with its path. */
 async function serve(): Promise<Server> {
   const seen: string[] = [];
+  const bodies: number[] = [];
   const abandoned: string[] = [];
   const server = http.createServer((req, res) => {
     const path = req.url ?? '';
     seen.push(path);
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+    });
+    req.on('end', () => {
+      bodies.push(size);
+      if (path.startsWith('/hang')) return;
+      if (path.startsWith('/slow')) setTimeout(() => res.end(`late ${path}`), 300).unref();
+      else res.end(`answer ${path}`);
+    });
     res.on('close', () => {
       if (!res.writableFinished) abandoned.push(path);
     });
-    if (path.startsWith('/hang')) return;
-    if (path.startsWith('/slow')) setTimeout(() => res.end(`late ${path}`), 300).unref();
-    else res.end(`answer ${path}`);
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const running: Server = {
     port: (server.address() as AddressInfo).port,
     seen,
+    bodies,
     abandoned,
     close: () =>
       new Promise<void>((done) => {
@@ -73,15 +84,15 @@ const lit = (text: string) => `"${text.replace(/"/g, '\\"')}"`;
  * `cabi_realloc` is a bump allocator that adds `$skew` to every pointer it hands out with an
  * alignment above 1 (a misaligning guest when the test sets it).
  */
-async function guest(strings: string[], handleBody: string, skew = 0): Promise<string> {
+async function guest(strings: string[], handleBody: string, skew = 0, pages = 20): Promise<string> {
   const data = strings.map((s, i) => `(data (i32.const ${1024 + 256 * i}) ${lit(s)})`).join('\n');
   const wat = `(module
     (import "${HTTP}" "send" (func $send (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
     (import "${HTTP}" "wait" (func $wait (param i32 i32 i32 i32 i32)))
     (import "${HTTP}" "take" (func $take (param i32 i32)))
     (import "${HTTP}" "forget" (func $forget (param i32)))
-    (memory (export "memory") 4)
-    (global $bump (mut i32) (i32.const 65536))
+    (memory (export "memory") ${pages})
+    (global $bump (mut i32) (i32.const ${(pages - 16) * 65536}))
     (global $args (mut i32) (i32.const 0))
     ${data}
     (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
@@ -106,6 +117,13 @@ async function guest(strings: string[], handleBody: string, skew = 0): Promise<s
       (call $send (i32.const 1000) (i32.const 3) (local.get $url) (call $len (local.get $url))
         (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 512))
       (if (result i32) (i32.load8_u (i32.const 512)) (then (i32.const -1)) (else (i32.load (i32.const 516)))))
+    (func $request (param $m i32) (param $ml i32) (param $u i32) (param $ul i32) (param $hp i32) (param $hl i32)
+        (param $bp i32) (param $bl i32) (result i32)
+      (call $send (local.get $m) (local.get $ml) (local.get $u) (local.get $ul) (local.get $hp) (local.get $hl)
+        (i32.ne (local.get $bl) (i32.const -1)) (local.get $bp) (local.get $bl) (i32.const 0) (i32.const 0) (i32.const 512))
+      (if (result i32) (i32.load8_u (i32.const 512))
+        (then (call $reply_send_error))
+        (else (call $reply_take (i32.load (i32.const 516))))))
     (func $reply (param $ptr i32) (param $len i32) (result i32)
       (i32.store8 (i32.const 64) (i32.const 0))
       (i32.store (i32.const 68) (local.get $ptr))
@@ -287,4 +305,95 @@ describe('requests in flight end with their invocation', () => {
     // Never produced: each was cancelled as its invocation ended.
     await everyHangClosed(server, '/slow');
   });
+});
+
+describe('a request too large or malformed is refused with a typed error before anything is sent', () => {
+  const MiB = 1024 * 1024;
+  /** A region of `size` bytes of `a` at 1 MiB in a 144-page guest (realloc above 8 MiB). */
+  const fill = (size: number) => `(memory.fill (i32.const ${MiB}) (i32.const 0x61) (i32.const ${size}))`;
+  const URL_ARGS = '(i32.const 1024) (call $len (i32.const 1024))';
+
+  it('sends a 6 MiB body; refuses 6 MiB + 1 byte with InvalidRequest', async () => {
+    const server = await serve();
+    const body = `(call $request (i32.const 1000) (i32.const 3) ${URL_ARGS} (i32.const 0) (i32.const 0) (i32.const ${MiB})
+      (if (result i32) (i32.eq (call $event) (i32.const 0x31)) (then (i32.const ${6 * MiB})) (else (i32.const ${6 * MiB + 1}))))`;
+    const module = await guest([`http://127.0.0.1:${server.port}/body`], body, 0, 144);
+    const { host } = await worker(module, [`127.0.0.1:${server.port}`]);
+    expect(text(await invoke(host, '1'))).toBe('answer /body');
+    expect(text(await invoke(host, '2'))).toBe('InvalidRequest');
+    expect(server.bodies).toEqual([6 * MiB]);
+  });
+
+  it.each([
+    ['1025 headers', 1025, 1],
+    ['1,000 headers of 1 MiB each (1 GB named, 1 MiB of memory)', 1000, MiB],
+  ])('refuses %s', async (_what, count, size) => {
+    const server = await serve();
+    // A list at 128 KiB of `count` entries, each "x-a" naming the same `size` bytes.
+    const body = `${fill(size)}
+      (loop $entry
+        (local.set $h (i32.add (i32.const 131072) (i32.mul (local.get $i) (i32.const 16))))
+        (i32.store (local.get $h) (i32.const 1280))
+        (i32.store offset=4 (local.get $h) (i32.const 3))
+        (i32.store offset=8 (local.get $h) (i32.const ${MiB}))
+        (i32.store offset=12 (local.get $h) (i32.const ${size}))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $entry (i32.lt_u (local.get $i) (i32.const ${count}))))
+      (call $request (i32.const 1000) (i32.const 3) ${URL_ARGS} (i32.const 131072) (i32.const ${count}) (i32.const 0) (i32.const -1))`;
+    const module = await guest([`http://127.0.0.1:${server.port}/h`, 'x-a'], body, 0, 144);
+    const { host } = await worker(module, [`127.0.0.1:${server.port}`]);
+    const started = Date.now();
+    expect(text(await invoke(host, '1'))).toBe('InvalidRequest');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(server.seen).toEqual([]);
+  });
+
+  it('refuses a URL of 64 KiB + 1 byte and one of 4 MiB, and a 65-byte method', async () => {
+    const server = await serve();
+    const prefix = `http://127.0.0.1:${server.port}/`;
+    // The URL is the prefix followed by `a`s at 1 MiB; event "3" sends a 65-byte method instead.
+    const body = `(memory.copy (i32.const ${MiB - prefix.length}) (i32.const 1024) (i32.const ${prefix.length}))
+      ${fill(4 * MiB)}
+      (if (i32.eq (call $event) (i32.const 0x33)) (then
+        (return (call $request (i32.const ${MiB}) (i32.const 65) ${URL_ARGS} (i32.const 0) (i32.const 0) (i32.const 0) (i32.const -1)))))
+      (call $request (i32.const 1000) (i32.const 3) (i32.const ${MiB - prefix.length})
+        (if (result i32) (i32.eq (call $event) (i32.const 0x31)) (then (i32.const ${64 * 1024 + 1})) (else (i32.const ${4 * MiB})))
+        (i32.const 0) (i32.const 0) (i32.const 0) (i32.const -1))`;
+    const { host } = await worker(await guest([prefix], body, 0, 144), [`127.0.0.1:${server.port}`]);
+    for (const event of ['1', '2', '3']) expect(text(await invoke(host, event))).toBe('InvalidRequest');
+    expect(server.seen).toEqual([]);
+  });
+
+  it.each([
+    [
+      'method',
+      '(call $request (i32.const 1536) (i32.const 3) (i32.const 1024) (call $len (i32.const 1024)) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const -1))',
+    ],
+    [
+      'URL',
+      '(call $request (i32.const 1000) (i32.const 3) (i32.const 1792) (call $len (i32.const 1792)) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const -1))',
+    ],
+    [
+      'header name',
+      '(i32.store (i32.const 2048) (i32.const 1536)) (i32.store (i32.const 2052) (i32.const 3)) (i32.store (i32.const 2056) (i32.const 1280)) (i32.store (i32.const 2060) (i32.const 3)) (call $request (i32.const 1000) (i32.const 3) (i32.const 1024) (call $len (i32.const 1024)) (i32.const 2048) (i32.const 1) (i32.const 0) (i32.const -1))',
+    ],
+    [
+      'header value',
+      '(i32.store (i32.const 2048) (i32.const 1280)) (i32.store (i32.const 2052) (i32.const 3)) (i32.store (i32.const 2056) (i32.const 1536)) (i32.store (i32.const 2060) (i32.const 3)) (call $request (i32.const 1000) (i32.const 3) (i32.const 1024) (call $len (i32.const 1024)) (i32.const 2048) (i32.const 1) (i32.const 0) (i32.const -1))',
+    ],
+  ])(
+    'traps (Runtime.AbiViolation) on a %s that is not UTF-8, as the canonical ABI does; nothing is sent',
+    async (what, body) => {
+      const server = await serve();
+      const url = `http://127.0.0.1:${server.port}/u`;
+      const module = await guest([url, 'x-a', 'G\\ffT', `${url}\\ff`], body);
+      const { host } = await worker(module, [`127.0.0.1:${server.port}`]);
+      expect(await invoke(host, '1')).toMatchObject({
+        status: 'error',
+        kind: 'runtime',
+        error: { errorType: 'Runtime.AbiViolation', errorMessage: expect.stringContaining(`${what} is not UTF-8`) },
+      });
+      expect(server.seen).toEqual([]);
+    },
+  );
 });

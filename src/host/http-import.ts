@@ -1,5 +1,6 @@
 import { WasiLambdaError } from '../errors.js';
-import type { OutboundRequest } from '../outbound/client.js';
+import { MAX_METHOD_BYTES, MAX_REQUEST_BODY_BYTES, MAX_URL_BYTES, type OutboundRequest } from '../outbound/client.js';
+import { MAX_REQUEST_HEADER_BYTES } from '../outbound/request-headers.js';
 import type { GuestMemory } from './guest-memory.js';
 import type { GuestHttpResult, GuestOutbound } from './guest-outbound.js';
 
@@ -20,6 +21,17 @@ export interface ImportBinding {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
+
+/** Why a request is refused for its size alone (the engine's own bounds), or undefined. */
+function tooLarge(method: number, url: number, headers: number, body: number): string | undefined {
+  if (method > MAX_METHOD_BYTES) return `the method is ${method} bytes; at most ${MAX_METHOD_BYTES}`;
+  if (url > MAX_URL_BYTES) return `the URL is ${url} bytes; at most ${MAX_URL_BYTES} are sent`;
+  if (headers > MAX_REQUEST_HEADER_BYTES) return `the request headers exceed ${MAX_REQUEST_HEADER_BYTES} bytes`;
+  if (body > MAX_REQUEST_BODY_BYTES) {
+    return `the request body is ${body} bytes; at most ${MAX_REQUEST_BODY_BYTES} are sent`;
+  }
+  return undefined;
+}
 
 /**
  * The canonical ABI traps on a list, return area or `cabi_realloc` result that is not aligned
@@ -103,8 +115,27 @@ export function httpImports(
         lowerError(ret, 'InvalidRequest', `more than ${MAX_HEADERS} request headers`);
         return;
       }
+      // Every range is checked (a trap, as the canonical ABI's lifting would) before any size
+      // is judged; the sizes are judged before anything is decoded or copied, so a guest that
+      // names a gigabyte of its memory costs the host nothing.
+      memory.check(mp, ml, 'HTTP method');
+      memory.check(up, ul, 'URL');
+      if (bTag) memory.check(bp, bl, 'request body');
       // list<tuple<string, string>>: 16 bytes per element, (name ptr, len, value ptr, len).
       memory.check(hp, count * 16, 'http request headers');
+      let headerBytes = 0;
+      for (let i = 0; i < count; i++) {
+        const at = (hp >>> 0) + i * 16;
+        const [nl, vl] = [memory.u32(at + 4, 'header'), memory.u32(at + 12, 'header')];
+        memory.check(memory.u32(at, 'header'), nl, 'header name');
+        memory.check(memory.u32(at + 8, 'header'), vl, 'header value');
+        headerBytes += nl + vl + 4;
+      }
+      const refused = tooLarge(ml >>> 0, ul >>> 0, headerBytes, bTag ? bl >>> 0 : 0);
+      if (refused !== undefined) {
+        lowerError(ret, 'InvalidRequest', refused);
+        return;
+      }
       const headers: [string, string][] = [];
       for (let i = 0; i < count; i++) {
         const at = (hp >>> 0) + i * 16;

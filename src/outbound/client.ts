@@ -9,6 +9,14 @@ import { cachedResolver } from './resolution-cache.js';
 
 /** Lambda's synchronous payload limit: a request body the guest could hold is no larger. */
 export const MAX_REQUEST_BODY_BYTES = 6 * 1024 * 1024;
+/**
+ * The longest URL sent. Servers refuse far less (8 KiB is common; Node's own server allows 16
+ * KiB for the request line and headers together): this only keeps a guest from handing the
+ * host a URL the size of its memory.
+ */
+export const MAX_URL_BYTES = 64 * 1024;
+/** The longest method name sent: methods are short tokens. */
+export const MAX_METHOD_BYTES = 64;
 export const DEFAULT_MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 /** Connections to one origin at once; more calls wait for a free one (within their deadline). */
 export const DEFAULT_MAX_SOCKETS_PER_ORIGIN = 16;
@@ -254,8 +262,14 @@ export class OutboundClient {
   }
 
   #checkShape(request: OutboundRequest): OutboundFailure | undefined {
+    if (request.method.length > MAX_METHOD_BYTES) {
+      return failure('InvalidRequest', `the method is ${request.method.length} bytes; at most ${MAX_METHOD_BYTES}`);
+    }
     const method = checkMethod(request.method);
     if (method !== undefined) return method;
+    if (request.url.length > MAX_URL_BYTES) {
+      return failure('InvalidRequest', `the URL is ${request.url.length} bytes; at most ${MAX_URL_BYTES} are sent`);
+    }
     if (request.body !== undefined && request.body.length > MAX_REQUEST_BODY_BYTES) {
       return failure(
         'InvalidRequest',
