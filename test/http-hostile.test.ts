@@ -84,7 +84,13 @@ const lit = (text: string) => `"${text.replace(/"/g, '\\"')}"`;
  * `cabi_realloc` is a bump allocator that adds `$skew` to every pointer it hands out with an
  * alignment above 1 (a misaligning guest when the test sets it).
  */
-async function guest(strings: string[], handleBody: string, skew = 0, pages = 20): Promise<string> {
+async function guest(
+  strings: string[],
+  handleBody: string,
+  skew = 0,
+  pages = 20,
+  heap = (pages - 16) * 65536,
+): Promise<string> {
   const data = strings.map((s, i) => `(data (i32.const ${1024 + 256 * i}) ${lit(s)})`).join('\n');
   const wat = `(module
     (import "${HTTP}" "send" (func $send (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
@@ -92,7 +98,7 @@ async function guest(strings: string[], handleBody: string, skew = 0, pages = 20
     (import "${HTTP}" "take" (func $take (param i32 i32)))
     (import "${HTTP}" "forget" (func $forget (param i32)))
     (memory (export "memory") ${pages})
-    (global $bump (mut i32) (i32.const ${(pages - 16) * 65536}))
+    (global $bump (mut i32) (i32.const ${heap}))
     (global $args (mut i32) (i32.const 0))
     ${data}
     (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
@@ -396,4 +402,115 @@ describe('a request too large or malformed is refused with a typed error before 
       expect(server.seen).toEqual([]);
     },
   );
+});
+
+describe('the bodies the host holds for one guest are bounded (MAX_BYTES_IN_FLIGHT)', () => {
+  const MiB = 1024 * 1024;
+
+  /**
+   * Sends `count` requests to string 0 (GET, or POST with a `body`-byte body at 1 MiB), then
+   * takes every one sent (with `holdAll`, only once every one is ready: the host holds them all). Replies with four u32s: sent, refused by send with TooManyRequests,
+   * taken with a response, taken with ResponseTooLarge.
+   */
+  const flood = (count: number, body: number, holdAll = false) => `
+    (loop $send
+      (call $send (i32.const 1000) (i32.const ${body > 0 ? 4 : 3}) (i32.const 1024) (call $len (i32.const 1024))
+        (i32.const 0) (i32.const 0) (i32.const ${body > 0 ? 1 : 0}) (i32.const ${MiB}) (i32.const ${body})
+        (i32.const 0) (i32.const 0) (i32.const 512))
+      (if (i32.load8_u (i32.const 512))
+        (then
+          (if (i32.eq (i32.load8_u (i32.load (i32.const 516))) (i32.const 0x54))
+            (then (i32.store (i32.const 3004) (i32.add (i32.load (i32.const 3004)) (i32.const 1))))))
+        (else
+          (i32.store (i32.add (i32.const 4096) (i32.shl (i32.load (i32.const 3000)) (i32.const 2))) (i32.load (i32.const 516)))
+          (i32.store (i32.const 3000) (i32.add (i32.load (i32.const 3000)) (i32.const 1)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $send (i32.lt_u (local.get $i) (i32.const ${count}))))
+    ${
+      holdAll
+        ? `(local.set $i (i32.const 0))
+    (block $held (loop $wait_each
+      (br_if $held (i32.ge_u (local.get $i) (i32.load (i32.const 3000))))
+      (i32.store (i32.const 800) (i32.load (i32.add (i32.const 4096) (i32.shl (local.get $i) (i32.const 2)))))
+      (call $wait (i32.const 800) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 808))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $wait_each)))`
+        : ''
+    }
+    (local.set $i (i32.const 0))
+    (block $done (loop $take
+      (br_if $done (i32.ge_u (local.get $i) (i32.load (i32.const 3000))))
+      (call $take (i32.load (i32.add (i32.const 4096) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 600))
+      (if (i32.load8_u (i32.const 600))
+        (then
+          (if (i32.eq (i32.load8_u (i32.load (i32.const 604))) (i32.const 0x52))
+            (then (i32.store (i32.const 3012) (i32.add (i32.load (i32.const 3012)) (i32.const 1))))))
+        (else (i32.store (i32.const 3008) (i32.add (i32.load (i32.const 3008)) (i32.const 1)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $take)))
+    (call $reply (i32.const 3000) (i32.const 16))`;
+
+  /** The four counts, after zeroing them for the next invocation of the same instance. */
+  const counts = (outcome: InvokeOutcome) => {
+    if (outcome.status !== 'ok') throw new Error(JSON.stringify(outcome));
+    const view = new DataView(outcome.response.buffer, outcome.response.byteOffset, 16);
+    return [0, 4, 8, 12].map((at) => view.getUint32(at, true));
+  };
+  const reset = '(memory.fill (i32.const 3000) (i32.const 0) (i32.const 16))';
+
+  it('refuses a request body past the budget with TooManyRequests, before it is sent; the next invocation has it all', async () => {
+    const server = await serve();
+    const module = await guest(
+      ['', 'x', 'POST'].map((s, i) => (i === 0 ? `http://127.0.0.1:${server.port}/slow-post` : s)),
+      `${reset} (memory.copy (i32.const 1000) (i32.const 1536) (i32.const 4)) ${flood(40, 960 * 1024)}`,
+      0,
+      48,
+    );
+    const { host } = await worker(module, [`127.0.0.1:${server.port}`]);
+    for (let round = 0; round < 2; round++) {
+      // The server answers after 300 ms, so every body is held at once: 34 of 960 KiB fit in
+      // 32 MiB, and are sent and answered; 6 are refused.
+      expect(counts(await invoke(host, '1', 10_000))).toEqual([34, 6, 34, 0]);
+    }
+    expect(server.bodies).toEqual(Array.from({ length: 68 }, () => 960 * 1024));
+  });
+
+  it('fails responses past the budget with ResponseTooLarge; taken, their bytes are free for the next invocation', async () => {
+    // Every response waits until all 16 requests are in, then 16 × 3 MiB arrive together; the
+    // guest takes none before all are ready.
+    const big = new Uint8Array(3 * MiB).fill(0x61);
+    let waiting: http.ServerResponse[] = [];
+    const bigServer = http.createServer((_req, res) => {
+      waiting.push(res);
+      if (waiting.length < 16) return;
+      for (const each of waiting) each.end(big);
+      waiting = [];
+    });
+    await new Promise<void>((done) => bigServer.listen(0, '127.0.0.1', done));
+    cleanup.push(
+      () =>
+        new Promise<void>((done) => {
+          bigServer.closeAllConnections();
+          bigServer.close(() => done());
+        }),
+    );
+    const port = (bigServer.address() as AddressInfo).port;
+    const reclaim = '(global.set $bump (i32.const 65536))';
+    const module = await guest(
+      [`http://127.0.0.1:${port}/big`],
+      `${reset} ${reclaim} ${flood(16, 0, true)}`,
+      0,
+      1024,
+      65536,
+    );
+    const { host } = await worker(module, [`127.0.0.1:${port}`]);
+    for (let round = 0; round < 3; round++) {
+      const [sent = 0, refused = 0, answered = 0, tooLarge = 0] = counts(await invoke(host, '1', 10_000));
+      expect({ sent, refused, total: answered + tooLarge }).toEqual({ sent: 16, refused: 0, total: 16 });
+      // 48 MiB cannot be held at once: at most 10 of 3 MiB fit in 32 MiB, and in every round
+      // again (nothing of an earlier round is still counted).
+      expect(tooLarge).toBeGreaterThanOrEqual(6);
+      expect(answered).toBeGreaterThan(0);
+    }
+  });
 });

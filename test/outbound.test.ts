@@ -536,6 +536,63 @@ describe('OutboundClient against real servers on loopback', () => {
     expect(server.requests).toBe(1);
   });
 
+  it('HEAD declares a length and sends no body: an empty body; GET sends the declared bytes exactly', async () => {
+    const body = Buffer.from('x'.repeat(70_000));
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    const c = client([`127.0.0.1:${server.port}`]);
+    const url = `http://127.0.0.1:${server.port}/`;
+    const head = await c.send({ method: 'HEAD', url }, soon());
+    expect(head.ok && head.body).toEqual(new Uint8Array());
+    expect(head.ok && head.headers).toContainEqual(['content-length', String(body.length)]);
+    const get = await c.send({ method: 'GET', url }, soon());
+    expect(get.ok && Buffer.from(get.body).equals(body)).toBe(true);
+  });
+
+  it('a cancelled call (SendOptions.signal) is Cancelled at once, and the server sees its connection close', async () => {
+    let closed = false;
+    const server = await serve((_req, res) => {
+      res.on('close', () => {
+        closed = true;
+      });
+    });
+    const c = client([`127.0.0.1:${server.port}`]);
+    const cancel = new AbortController();
+    const pending = c.send(
+      { method: 'GET', url: `http://127.0.0.1:${server.port}/` },
+      { ...soon(5000), signal: cancel.signal },
+    );
+    await new Promise((done) => setTimeout(done, 100));
+    const started = Date.now();
+    cancel.abort();
+    expect(await pending).toMatchObject({ ok: false, code: 'Cancelled' });
+    expect(Date.now() - started).toBeLessThan(100);
+    await new Promise((done) => setTimeout(done, 100));
+    expect(closed).toBe(true);
+  });
+
+  it('response bodies draw on a shared ByteBudget: past it, ResponseTooLarge, and a failure gives its bytes back', async () => {
+    const server = await serve((req, res) => res.end('y'.repeat(req.url === '/big' ? 5000 : 1000)));
+    const c = client([`127.0.0.1:${server.port}`]);
+    let held = 0;
+    const budget = {
+      limit: 3000,
+      claim: (bytes: number) => (held + bytes > 3000 ? false : ((held += bytes), true)),
+      release: (bytes: number) => {
+        held -= bytes;
+      },
+    };
+    const url = (path: string) => `http://127.0.0.1:${server.port}${path}`;
+    const small = await c.send({ method: 'GET', url: url('/small') }, { ...soon(), budget });
+    expect(small.ok && small.body.length).toBe(1000);
+    expect(held).toBe(1000);
+    const big = await c.send({ method: 'GET', url: url('/big') }, { ...soon(), budget });
+    expect(big).toMatchObject({ ok: false, code: 'ResponseTooLarge', message: expect.stringContaining('3000 bytes') });
+    expect(held).toBe(1000);
+  });
+
   it('a server slower than the deadline: Timeout at the deadline', async () => {
     const server = await serve(() => {
       // Never answers.

@@ -22,6 +22,32 @@ export type GuestHttpResult = OutboundResponse | GuestHttpFailure;
 export const MAX_IN_FLIGHT = 64;
 
 /**
+ * Body bytes the host holds for one guest at once: request bodies from `send` until their call
+ * ends, plus response bodies from their first byte until taken (or dropped). A request that would pass it is refused with
+ * `TooManyRequests`, a response with `ResponseTooLarge`. Without it, 64 requests of 6 MB each
+ * way would have the host hold (and copy between threads) over 1.5 GB for a 128 MB function.
+ */
+export const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
+
+/** The cells of `BridgeEnd.signal`: results posted (a counter to wait on), body bytes held. */
+export const SIGNAL_CELL = 0;
+export const HELD_CELL = 1;
+
+/** Claims `bytes` of the shared `HELD_CELL` budget; false, with nothing taken, past the limit. */
+export function claimHeld(cells: Int32Array, bytes: number): boolean {
+  if (bytes === 0) return true;
+  if (Atomics.add(cells, HELD_CELL, bytes) + bytes > MAX_BYTES_IN_FLIGHT) {
+    Atomics.sub(cells, HELD_CELL, bytes);
+    return false;
+  }
+  return true;
+}
+
+export function releaseHeld(cells: Int32Array, bytes: number): void {
+  if (bytes > 0) Atomics.sub(cells, HELD_CELL, bytes);
+}
+
+/**
  * The guest's view of outbound HTTP, as the `wasi-lambda:handler/http` import needs it:
  * synchronous calls on the guest's thread. `wait` and `take` block; past `deadlineMs` they
  * throw `DeadlineExceeded`, which the host reports as the invocation's timeout.
@@ -58,7 +84,11 @@ export interface BridgeResult {
 /** The worker's end of the bridge: cloneable, handed over in the worker's first message. */
 export interface BridgeEnd {
   port: MessagePort;
-  /** An `Int32Array` cell the main thread increments and notifies after each result. */
+  /**
+   * Two `Int32Array` cells: `SIGNAL_CELL`, which the main thread increments and notifies after
+   * each result, and `HELD_CELL`, the body bytes held for the guest (`MAX_BYTES_IN_FLIGHT`),
+   * claimed and released by both threads.
+   */
   signal: SharedArrayBuffer;
 }
 
@@ -107,11 +137,23 @@ export class WorkerOutbound implements GuestOutbound {
         message: `more than ${MAX_IN_FLIGHT} HTTP requests in flight at once; await some before sending more`,
       };
     }
+    const bodyBytes = request.body?.byteLength ?? 0;
+    if (!claimHeld(this.#signal, bodyBytes)) {
+      return {
+        ok: false,
+        code: 'TooManyRequests',
+        message: `the request and response bodies in flight would exceed ${MAX_BYTES_IN_FLIGHT} bytes; await some before sending more`,
+      };
+    }
     const handle = this.#next;
     this.#next = this.#next >= 0x7fff_ffff ? 1 : this.#next + 1;
     this.#pending.add(handle);
     const message: BridgeRequest = { handle, request, deadlineMs };
-    this.#port.postMessage(message);
+    // The import copied the body out of guest memory into a buffer of its own: hand that over
+    // rather than have it copied again (up to 6 MB).
+    const body = request.body;
+    const owned = body !== undefined && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    this.#port.postMessage(message, owned ? [body.buffer as ArrayBuffer] : []);
     return handle;
   }
 
@@ -123,13 +165,13 @@ export class WorkerOutbound implements GuestOutbound {
     for (;;) {
       // Read the counter before draining: a result posted after the drain changes it, so the
       // wait below returns at once instead of sleeping through it.
-      const seen = Atomics.load(this.#signal, 0);
+      const seen = Atomics.load(this.#signal, SIGNAL_CELL);
       this.#drain();
       const ready = handles.filter((h) => this.#ready.has(h));
       const now = Date.now();
       if (ready.length > 0 || now >= until) return ready;
       if (now >= deadlineMs) throw new DeadlineExceeded(deadlineMs);
-      Atomics.wait(this.#signal, 0, seen, Math.min(until, deadlineMs) - now);
+      Atomics.wait(this.#signal, SIGNAL_CELL, seen, Math.min(until, deadlineMs) - now);
     }
   }
 
@@ -138,19 +180,35 @@ export class WorkerOutbound implements GuestOutbound {
     const result = this.#ready.get(handle);
     if (result === undefined) throw unknownHandle(handle);
     this.#ready.delete(handle);
+    // The body is copied into the guest's memory next; the host's copy is not kept.
+    this.#releaseResult(result);
     return result;
   }
 
   forget(handle: number): void {
     // Lenient: a future dropped after its invocation ended names a handle already abandoned.
-    if (this.#pending.delete(handle)) this.#cancel([handle]);
-    else this.#ready.delete(handle);
+    // A request's body stays claimed until its call ends on the main thread, which releases it.
+    if (this.#pending.delete(handle)) {
+      this.#cancel([handle]);
+      return;
+    }
+    const result = this.#ready.get(handle);
+    if (result !== undefined) {
+      this.#ready.delete(handle);
+      this.#releaseResult(result);
+    }
   }
 
   abandonAll(): void {
+    this.#drain();
     if (this.#pending.size > 0) this.#cancel([...this.#pending]);
+    for (const result of this.#ready.values()) this.#releaseResult(result);
     this.#pending.clear();
     this.#ready.clear();
+  }
+
+  #releaseResult(result: GuestHttpResult): void {
+    if (result.ok) releaseHeld(this.#signal, result.body.byteLength);
   }
 
   /** The main thread destroys these requests' connections; their results are never posted. */
@@ -166,7 +224,10 @@ export class WorkerOutbound implements GuestOutbound {
       if (received === undefined) return;
       const { handle, result } = received.message as BridgeResult;
       // Not pending: abandoned (forgotten, or its invocation ended) before this arrived.
-      if (!this.#pending.delete(handle)) continue;
+      if (!this.#pending.delete(handle)) {
+        this.#releaseResult(result);
+        continue;
+      }
       if (!result.ok && result.code === 'EgressDenied') this.#onDenied(result.message);
       this.#ready.set(handle, result);
     }

@@ -1,9 +1,18 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { AwsConfig } from '../aws/aws-config.js';
 import { AwsAwareOutbound } from '../aws/aws-egress.js';
-import { OutboundClient, type OutboundClientOptions } from '../outbound/client.js';
+import { type ByteBudget, OutboundClient, type OutboundClientOptions } from '../outbound/client.js';
 import type { EgressPolicy } from '../outbound/egress-policy.js';
-import type { BridgeEnd, BridgeRequest, BridgeResult, BridgeSend } from './guest-outbound.js';
+import {
+  type BridgeEnd,
+  type BridgeRequest,
+  type BridgeResult,
+  type BridgeSend,
+  claimHeld,
+  MAX_BYTES_IN_FLIGHT,
+  releaseHeld,
+  SIGNAL_CELL,
+} from './guest-outbound.js';
 
 export interface HttpBridgeOptions {
   /** Where the guest may connect (`parseAllowHosts`). */
@@ -60,8 +69,15 @@ export class HttpBridge {
 
   link(): BridgeLink {
     const { port1, port2 } = new MessageChannel();
-    const signal = new SharedArrayBuffer(4);
+    const signal = new SharedArrayBuffer(8);
     const cell = new Int32Array(signal);
+    // Response bodies draw on the guest's MAX_BYTES_IN_FLIGHT as they arrive; the worker
+    // releases them as the guest takes or drops them.
+    const budget: ByteBudget = {
+      limit: MAX_BYTES_IN_FLIGHT,
+      claim: (bytes) => claimHeld(cell, bytes),
+      release: (bytes) => releaseHeld(cell, bytes),
+    };
     // What this worker has in flight, to cancel: a guest that abandons a request, or whose
     // invocation ends (returns, traps, times out), must not leave it running on the host.
     const inFlight = new Map<number, AbortController>();
@@ -72,7 +88,7 @@ export class HttpBridge {
       }
       const abort = new AbortController();
       inFlight.set(message.handle, abort);
-      void this.#perform(port1, cell, message, abort.signal).finally(() => {
+      void this.#perform(port1, cell, message, abort.signal, budget).finally(() => {
         if (inFlight.get(message.handle) === abort) inFlight.delete(message.handle);
       });
     });
@@ -88,15 +104,27 @@ export class HttpBridge {
     };
   }
 
-  async #perform(port: MessagePort, cell: Int32Array, message: BridgeSend, cancelled: AbortSignal): Promise<void> {
-    const result = await this.#outbound().send(message.request, { deadlineMs: message.deadlineMs, signal: cancelled });
-    if (cancelled.aborted) return;
+  async #perform(
+    port: MessagePort,
+    cell: Int32Array,
+    message: BridgeSend,
+    cancelled: AbortSignal,
+    budget: ByteBudget,
+  ): Promise<void> {
+    const request = { deadlineMs: message.deadlineMs, signal: cancelled, budget };
+    const result = await this.#outbound().send(message.request, request);
+    // The worker claimed the request's body when it sent it; the call is over with it now.
+    budget.release(message.request.body?.byteLength ?? 0);
+    if (cancelled.aborted) {
+      if (result.ok) budget.release(result.body.byteLength);
+      return;
+    }
     const answer: BridgeResult = { handle: message.handle, result };
     // Hand a body that owns its buffer over rather than copying it (up to 6 MB).
     const body = result.ok ? result.body : undefined;
     const owned = body !== undefined && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
     port.postMessage(answer, owned ? [body.buffer as ArrayBuffer] : []);
-    Atomics.add(cell, 0, 1);
-    Atomics.notify(cell, 0);
+    Atomics.add(cell, SIGNAL_CELL, 1);
+    Atomics.notify(cell, SIGNAL_CELL);
   }
 }

@@ -57,6 +57,22 @@ export interface SendOptions {
    * failure (the guest abandoned it, or its invocation ended).
    */
   signal?: AbortSignal | undefined;
+  /**
+   * Shared by several calls: each response body's bytes are claimed from it as they arrive,
+   * and a call whose body would overdraw it fails with `ResponseTooLarge`. A failed call gives
+   * its bytes back; a response keeps them, for the caller to release when done with the body.
+   */
+  budget?: ByteBudget | undefined;
+}
+
+/** Bytes several calls draw on together (`SendOptions.budget`). */
+export interface ByteBudget {
+  /** The budget's size in bytes, for messages. */
+  readonly limit: number;
+  /** Takes `bytes`; false, with nothing taken, if that would exceed the limit. */
+  claim(bytes: number): boolean;
+  /** Gives back bytes `claim` took. */
+  release(bytes: number): void;
 }
 
 export interface OutboundClientOptions {
@@ -270,14 +286,14 @@ export class OutboundClient {
         return target;
       }
       const method = request.method.toUpperCase();
-      let attempt = await this.#attempt(target, method, headers, request.body, clock);
+      let attempt = await this.#attempt(target, method, headers, request.body, clock, options.budget);
       // A kept-alive connection the server (or a frozen Lambda sandbox) dropped while idle
       // fails on its first write; Node documents this retry for exactly that case.
       if (attempt.staleConnection && IDEMPOTENT.has(method)) {
         // One dead idle connection means the others are likely dead too (a thawed sandbox):
         // the retry must not draw another from the pool.
         closeIdle(target.secure ? this.#https : this.#http, 0);
-        attempt = await this.#attempt(target, method, headers, request.body, clock);
+        attempt = await this.#attempt(target, method, headers, request.body, clock, options.budget);
       }
       return clock.expired && !attempt.result.ok ? timedOut() : attempt.result;
     } finally {
@@ -328,6 +344,7 @@ export class OutboundClient {
     headers: Record<string, string | string[]>,
     body: Uint8Array | undefined,
     clock: Expiry,
+    budget: ByteBudget | undefined,
   ): Promise<Attempt> {
     const { address, family, url } = target;
     const agent = target.secure ? this.#https : this.#http;
@@ -343,9 +360,12 @@ export class OutboundClient {
       let phase: Phase = 'connect';
       let reused = false;
       let settled = false;
+      /** Bytes of this response's body claimed from `budget`: the response keeps them. */
+      let claimed = 0;
       const settle = (result: OutboundResult, staleConnection = false) => {
         if (settled) return;
         settled = true;
+        if (!result.ok && claimed > 0) budget?.release(claimed);
         resolve({ result, staleConnection });
       };
       const fail = (err: unknown) => {
@@ -397,9 +417,13 @@ export class OutboundClient {
           req.destroy();
           return;
         }
+        // With a declared length the body is copied into its final buffer as it arrives, so the
+        // socket's chunks are not held until the end (Node's parser enforces the length).
+        const bytes = declared >= 0 ? new Uint8Array(declared) : undefined;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
+          if (settled) return;
           size += chunk.length;
           if (size > max) {
             // Dropping the connection stops the transfer: nothing past the limit is buffered.
@@ -409,17 +433,36 @@ export class OutboundClient {
             req.destroy();
             return;
           }
-          chunks.push(chunk);
+          if (budget !== undefined) {
+            if (!budget.claim(chunk.length)) {
+              settle(
+                failure(
+                  'ResponseTooLarge',
+                  `the response from ${where} would take the bodies in flight past ${budget.limit} bytes; the rest was not read`,
+                ),
+              );
+              req.destroy();
+              return;
+            }
+            claimed += chunk.length;
+          }
+          if (bytes === undefined) chunks.push(chunk);
+          else if (size <= bytes.length) bytes.set(chunk, size - chunk.length);
+          else fail(Object.assign(new Error(`more than the ${declared} bytes declared`), { code: 'HPE_BODY_LENGTH' }));
         });
         res.on('end', () => {
           // A fresh buffer: the chunks are slices of larger socket buffers the guest must not see.
-          const bytes = new Uint8Array(size);
-          let offset = 0;
-          for (const chunk of chunks) {
-            bytes.set(chunk, offset);
-            offset += chunk.length;
+          // Shorter than declared only where no body is sent (HEAD, 204, 304): size is 0.
+          let body = bytes === undefined ? undefined : size === bytes.length ? bytes : bytes.slice(0, size);
+          if (body === undefined) {
+            body = new Uint8Array(size);
+            let offset = 0;
+            for (const chunk of chunks) {
+              body.set(chunk, offset);
+              offset += chunk.length;
+            }
           }
-          settle({ ok: true, status: res.statusCode ?? 0, headers: responseHeaders(res.rawHeaders), body: bytes });
+          settle({ ok: true, status: res.statusCode ?? 0, headers: responseHeaders(res.rawHeaders), body });
         });
         res.on('error', fail);
         res.on('close', () => {
