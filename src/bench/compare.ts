@@ -6,8 +6,11 @@ import type { WORKLOAD_TITLES } from './workloads.js';
 export function readReport(path: string): BenchReport {
   try {
     const report = JSON.parse(readFileSync(path, 'utf8')) as BenchReport;
-    if (report.format !== 'wasi-lambda-bench/1') throw new Error(`unknown format ${String(report.format)}`);
-    return report;
+    const format = String(report.format);
+    if (format !== 'wasi-lambda-bench/2' && format !== 'wasi-lambda-bench/1')
+      throw new Error(`unknown format ${format}`);
+    // Format 1 had no notes and no extras; everything it had means the same in format 2.
+    return { ...report, notes: report.notes ?? [], extras: report.extras ?? {} };
   } catch (err) {
     throw new WasiLambdaError('INVALID_INPUT', `${path} is not a wasi-lambda bench report: ${(err as Error).message}`);
   }

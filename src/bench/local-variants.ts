@@ -1,48 +1,89 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { outputDir } from '../build/build-handlers.js';
 import { packageLambdaFunctions } from '../build/lambda-packages.js';
 import { localFunction } from '../build/local-functions.js';
 import { FUNCTION_DEFAULTS, type FunctionConfig } from '../emulator/function-config.js';
+import type { NativeBench } from './native-variants.js';
+import { type NodeBaseline, nodeBaseline } from './node-baseline.js';
 import type { VariantName } from './report.js';
 
-/** The benchmark's handler crate, and its Node.js twin. */
+/** The benchmark's main handler crate, and its Node.js twin. */
 export const BENCH_HANDLER = 'workloads';
 
+/** One variant of one handler as an emulator function, or why it does not run. */
+export type Variant = { fn: FunctionConfig; node?: NodeBaseline | undefined } | { skipped: string };
+
+export interface VariantOptions {
+  workspace: string;
+  install?: boolean | undefined;
+  native: NativeBench;
+  /** Where the Node.js twins live (`baselines/node` in this repository). */
+  baselines: string;
+  /** The function's own environment (an egress grant, an endpoint). */
+  environment: Record<string, string>;
+}
+
 /**
- * Builds the workloads handler every way it can run and describes each variant as an
- * emulator function: the same code paths a deployed function takes.
+ * Builds `handler` as `variant` and describes it as an emulator function: the same code paths
+ * a deployed function takes. The native rows are the `bootstrap` with mimalloc (`native`) and
+ * with musl's malloc (`native-musl`); a handler without a `mimalloc` feature has only the
+ * latter, shown as `native`.
  */
-export async function localVariants(
-  variants: readonly VariantName[],
-  options: { workspace?: string | undefined; install?: boolean | undefined },
-): Promise<FunctionConfig[]> {
-  const settings = { memoryMb: 1024, timeoutSeconds: 60 };
-  const local = { ...options, overrides: settings };
-  const functions: FunctionConfig[] = [];
-  for (const variant of variants) {
-    let fn: FunctionConfig;
-    if (variant === 'wasm-managed') {
+export async function variantFunction(
+  variant: VariantName,
+  handler: string,
+  options: VariantOptions,
+): Promise<Variant> {
+  const settings = { memoryMb: 1024, timeoutSeconds: 60, environment: options.environment };
+  const local = { workspace: options.workspace, install: options.install, overrides: settings };
+  const named = (fn: FunctionConfig): FunctionConfig => ({ ...fn, name: variant, maxConcurrency: 1 });
+  switch (variant) {
+    case 'wasm-raw':
+      return { fn: named(await localFunction(handler, 'wasm', local)) };
+    case 'wasm-fresh':
+      return {
+        fn: named(
+          await localFunction(handler, 'wasm', {
+            ...local,
+            overrides: { ...settings, environment: { ...options.environment, WASI_LAMBDA_INSTANCE: 'fresh' } },
+          }),
+        ),
+      };
+    case 'wasm-component':
+      return { fn: named(await localFunction(handler, 'wasm', { ...local, backend: 'component' })) };
+    case 'wasm-managed': {
       // The managed entry exactly as deployed: the packaged bundle and .wasm, called as
       // handler(event, context) by a Node.js runtime that parses and serialises JSON.
-      await packageLambdaFunctions({ ...options, native: false });
-      fn = {
-        ...FUNCTION_DEFAULTS,
-        ...settings,
-        name: variant,
-        kind: 'node',
-        code: resolve('.'),
-        handler: `build/lambda/${BENCH_HANDLER}/handler.handler`,
+      await packageLambdaFunctions({ workspace: options.workspace, install: options.install, native: false });
+      return {
+        fn: named({
+          ...FUNCTION_DEFAULTS,
+          ...settings,
+          name: variant,
+          kind: 'node',
+          code: resolve('.'),
+          handler: `build/lambda/${handler}/handler.handler`,
+        }),
       };
-    } else if (variant === 'wasm-fresh') {
-      fn = await localFunction(BENCH_HANDLER, 'wasm', {
-        ...local,
-        overrides: { ...settings, environment: { WASI_LAMBDA_INSTANCE: 'fresh' } },
-      });
-    } else if (variant === 'wasm-component') {
-      fn = await localFunction(BENCH_HANDLER, 'wasm', { ...local, backend: 'component' });
-    } else {
-      fn = await localFunction(BENCH_HANDLER, variant === 'wasm-raw' ? 'wasm' : variant, local);
     }
-    functions.push({ ...fn, name: variant, maxConcurrency: 1 });
+    case 'native':
+    case 'native-musl': {
+      const mimalloc = options.native.hasMimalloc(handler);
+      if (variant === 'native-musl' && !mimalloc) {
+        return { skipped: `${handler} has no \`mimalloc\` feature: its one native build is the \`native\` row` };
+      }
+      const allocator = variant === 'native' && mimalloc ? 'mimalloc' : 'musl';
+      const bootstrap = await options.native.bootstrap(handler, allocator);
+      return { fn: named({ ...FUNCTION_DEFAULTS, ...settings, name: variant, kind: 'native', code: bootstrap }) };
+    }
+    case 'node': {
+      const node = await nodeBaseline(handler, {
+        baselines: options.baselines,
+        cacheDir: join(outputDir(options.workspace), 'bench'),
+        settings,
+      });
+      if (!node) return { skipped: `no Node.js twin of ${handler} (${options.baselines}/${handler}.mjs)` };
+      return { fn: named(node.fn), node };
+    }
   }
-  return functions;
 }

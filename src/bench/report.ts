@@ -4,13 +4,21 @@ import { VERSION } from '../version.js';
 import type { Summary } from './stats.js';
 import { WORKLOAD_TITLES, type WorkloadName } from './workloads.js';
 
-export type VariantName = 'wasm-raw' | 'wasm-fresh' | 'wasm-managed' | 'wasm-component' | 'native' | 'node';
+export type VariantName =
+  | 'wasm-raw'
+  | 'wasm-fresh'
+  | 'wasm-managed'
+  | 'wasm-component'
+  | 'native'
+  | 'native-musl'
+  | 'node';
 export const VARIANTS: readonly VariantName[] = [
   'wasm-raw',
   'wasm-fresh',
   'wasm-managed',
   'wasm-component',
   'native',
+  'native-musl',
   'node',
 ];
 
@@ -19,20 +27,30 @@ export const VARIANT_TITLES: Record<VariantName, string> = {
   'wasm-fresh': 'wasm, raw-bytes, fresh state per call',
   'wasm-managed': 'wasm, managed handler(event, context)',
   'wasm-component': 'wasm component (jco)',
-  native: 'native musl bootstrap',
+  native: 'native musl bootstrap + mimalloc',
+  'native-musl': "native musl bootstrap, musl's malloc",
   node: 'plain Node.js handler',
 };
 
 /** One variant on one workload. */
 export interface Cell {
   variant: VariantName;
-  workload: WorkloadName;
+  /** A `WorkloadName`, or in a user's project `<handler>: <event>`. */
+  workload: string;
+  /** Process start to first response rather than a warm invocation. */
+  cold?: boolean | undefined;
   /** Client-side latency through the Invoke API (warm), or process start to first response (cold). */
   latency: Summary;
+  /** Server-side: the REPORT line's Duration (warm), or Init Duration (cold). */
+  server?: Summary | undefined;
+  /** The handler called in-process with the event's bytes: no Runtime API, no HTTP, no process hop. */
+  inProcess?: Summary | undefined;
   /** Sequential invocations per second (1 / mean latency). */
   throughputPerSec: number;
   /** Peak RSS of the runtime process, from the REPORT lines. */
   maxMemoryMb: number;
+  /** Cold start: RSS of the runtime process once it answered its first invocation and sat idle. */
+  idleRssMb?: number | undefined;
   /** Median Init Duration from REPORT lines (cold starts). */
   initDurationMs?: number | undefined;
   /** Median server-side Duration from REPORT lines. */
@@ -50,13 +68,20 @@ export interface Machine {
   node: string;
   rustc: string;
   wasiLambda: string;
+  /** 1-minute load average when the run started and when it ended: the machine may be shared. */
+  load?: [number, number] | undefined;
 }
 
+/** A target: a ratio (`×`), a cost (`µs`) or a difference (`MB`), and whether it was met. */
 export interface TargetCheck {
   name: string;
   limit: number;
+  unit?: '×' | 'µs' | 'MB' | undefined;
+  /** The measured value, in `unit`. (Named `ratio` since format 1, when every target was one.) */
   ratio: number | undefined;
   met: boolean | undefined;
+  /** Why it was not measured, or how the value was computed. */
+  note?: string | undefined;
 }
 
 export interface Stability {
@@ -68,14 +93,31 @@ export interface Stability {
   growthPercent: number;
 }
 
+/** Figures measured once per run rather than per cell (µs and ms, medians). */
+export interface Extras {
+  /** `node -e ''`: process start to exit, the floor under every Node.js-based cold start. */
+  bareNodeMs?: Summary | undefined;
+  /** In-process, 1 KB echo: the whole host invocation, the time inside the guest's export, and their difference. */
+  hostCostUs?: { invokeUs: number; guestUs: number; costUs: number } | undefined;
+  /** In-process: an invocation with one loopback GET, less one without, less the same GET made directly. */
+  bridgeCostUs?: { withCallUs: number; withoutCallUs: number; directUs: number; costUs: number } | undefined;
+  /** The host's decision and SigV4 signing of one DynamoDB GetItem, per request. */
+  signingCostUs?: Summary | undefined;
+}
+
 /** A benchmark run, as written to `report.json`. */
 export interface BenchReport {
-  format: 'wasi-lambda-bench/1';
+  format: 'wasi-lambda-bench/2';
   date: string;
+  /** Set when the bench ran in a user's project (its own handlers and events, no targets). */
+  project?: string | undefined;
   mode: 'local' | 'deployed';
   quick: boolean;
   machine: Machine;
+  /** What ran each variant (e.g. the Node.js baseline's runtime client), and what was not measured and why. */
+  notes: string[];
   cells: Cell[];
+  extras: Extras;
   stability?: Stability | undefined;
   targets: TargetCheck[];
 }
@@ -86,22 +128,29 @@ export function reportField(line: string, field: string): number | undefined {
   return match?.[1] ? Number(match[1]) : undefined;
 }
 
+/** What a run produced, before the targets are checked. */
+export interface Measured {
+  cells: Cell[];
+  extras?: Extras | undefined;
+  notes?: string[] | undefined;
+  stability?: Stability | undefined;
+  load?: [number, number] | undefined;
+}
+
 /** A finished report: the cells, where and when they were measured, and the targets checked. */
-export function benchReport(
-  mode: BenchReport['mode'],
-  quick: boolean,
-  cells: Cell[],
-  stability?: Stability | undefined,
-): BenchReport {
+export function benchReport(mode: BenchReport['mode'], quick: boolean, measured: Measured): BenchReport {
+  const extras = measured.extras ?? {};
   return {
-    format: 'wasi-lambda-bench/1',
+    format: 'wasi-lambda-bench/2',
     date: new Date().toISOString(),
     mode,
     quick,
-    machine: machine(),
-    cells,
-    stability,
-    targets: checkTargets({ cells, stability }),
+    machine: { ...machine(), load: measured.load },
+    notes: measured.notes ?? [],
+    cells: measured.cells,
+    extras,
+    stability: measured.stability,
+    targets: checkTargets({ cells: measured.cells, stability: measured.stability, extras, notes: measured.notes }),
   };
 }
 
@@ -124,60 +173,120 @@ export function machine(): Machine {
   };
 }
 
-export function cell(
-  report: Pick<BenchReport, 'cells'>,
-  variant: VariantName,
-  workload: WorkloadName,
-): Cell | undefined {
+export function cell(report: Pick<BenchReport, 'cells'>, variant: VariantName, workload: string): Cell | undefined {
   return report.cells.find((c) => c.variant === variant && c.workload === workload);
 }
 
-function ratio(a: Cell | undefined, b: Cell | undefined): number | undefined {
+type Figure = 'latency' | 'server' | 'inProcess';
+
+/** p50 of `a` over p50 of `b` for one figure; undefined when either is missing or answered differently. */
+export function ratio(a: Cell | undefined, b: Cell | undefined, figure: Figure = 'latency'): number | undefined {
   if (!a || !b || a.mismatch || b.mismatch) return undefined;
-  return a.latency.p50 / b.latency.p50;
+  const x = a[figure]?.p50;
+  const y = b[figure]?.p50;
+  return x === undefined || y === undefined || Number.isNaN(x) || Number.isNaN(y) ? undefined : x / y;
 }
 
-/** The project's performance targets, checked on medians measured side by side. */
-export function checkTargets(report: Pick<BenchReport, 'cells' | 'stability'>): TargetCheck[] {
-  const rows: [string, number, number | undefined][] = [
-    [
-      'warm 1 KB echo: wasm raw / native',
-      1.1,
-      ratio(cell(report, 'wasm-raw', 'echo-1kb'), cell(report, 'native', 'echo-1kb')),
-    ],
-    [
-      '1 MB JSON transform: wasm raw / native',
-      1.3,
-      ratio(cell(report, 'wasm-raw', 'transform-1mb'), cell(report, 'native', 'transform-1mb')),
-    ],
-    [
-      'compute-bound: wasm raw / native',
-      1.2,
-      ratio(cell(report, 'wasm-raw', 'sieve'), cell(report, 'native', 'sieve')),
-    ],
-    [
-      'cold start (~1 MB module): wasm raw / Node.js',
-      1.15,
-      ratio(cell(report, 'wasm-raw', 'cold-start'), cell(report, 'node', 'cold-start')),
-    ],
-  ];
-  const checks = rows.map(([name, limit, value]) => ({
+function check(name: string, limit: number, unit: TargetCheck['unit'], value: number | undefined, note?: string) {
+  const measured = value !== undefined && Number.isFinite(value);
+  return {
     name,
     limit,
-    ratio: value,
-    met: value === undefined ? undefined : value <= limit,
-  }));
-  const fresh = ratio(cell(report, 'wasm-fresh', 'echo-1kb'), cell(report, 'wasm-raw', 'echo-1kb'));
-  if (fresh !== undefined)
-    checks.push({ name: 'fresh mode at 1 KB: fresh / reuse', limit: 1.5, ratio: fresh, met: fresh <= 1.5 });
+    unit,
+    ratio: measured ? value : undefined,
+    met: measured ? value <= limit : undefined,
+    ...(note ? { note } : {}),
+  };
+}
+
+/** The note a run left for a workload it could not measure (`not measured: …`), if any. */
+function reasonFor(notes: readonly string[] | undefined, workload: WorkloadName): string | undefined {
+  return notes?.find((n) => n.startsWith(`${workload}: not measured`));
+}
+
+/**
+ * The project's performance targets (issue #14, with #11's and #12's benchmark rows), each
+ * named after its baseline and checked on medians measured side by side in one run. A row
+ * whose figures are missing is left unjudged, with the reason when the run gave one.
+ */
+export function checkTargets(
+  report: Pick<BenchReport, 'cells'> & Partial<Pick<BenchReport, 'stability' | 'extras' | 'notes'>>,
+): TargetCheck[] {
+  const at = (v: VariantName, w: WorkloadName) => cell(report, v, w);
+  const extras = report.extras ?? {};
+  const coldWasm = at('wasm-raw', 'cold-start');
+  const coldNode = at('node', 'cold-start');
+  const bare = extras.bareNodeMs?.p50;
+  const checks: TargetCheck[] = [
+    check(
+      '1 MB JSON transform in-process: wasm / native+mimalloc',
+      1.3,
+      '×',
+      ratio(at('wasm-raw', 'transform-1mb'), at('native', 'transform-1mb'), 'inProcess'),
+    ),
+    check(
+      'sieve in-process: wasm / native+mimalloc',
+      1.1,
+      '×',
+      ratio(at('wasm-raw', 'sieve'), at('native', 'sieve'), 'inProcess'),
+    ),
+    check(
+      'host cost per invocation in-process (1 KB echo less guest work)',
+      2,
+      'µs',
+      extras.hostCostUs?.costUs,
+      extras.hostCostUs
+        ? `${extras.hostCostUs.invokeUs.toFixed(1)} µs per invocation − ${extras.hostCostUs.guestUs.toFixed(1)} µs inside the guest's export`
+        : undefined,
+    ),
+    check('cold start: wasm raw / Node.js on aws-lambda-ric', 0.75, '×', ratio(coldWasm, coldNode)),
+    check(
+      'cold start: wasm raw / bare node (start and exit)',
+      1.15,
+      '×',
+      coldWasm && bare !== undefined ? coldWasm.latency.p50 / bare : undefined,
+    ),
+    check(
+      'idle RSS: wasm raw − Node.js on aws-lambda-ric',
+      10,
+      'MB',
+      coldWasm?.idleRssMb !== undefined && coldNode?.idleRssMb !== undefined
+        ? coldWasm.idleRssMb - coldNode.idleRssMb
+        : undefined,
+    ),
+    check(
+      'one outbound GET to loopback through the Invoke API: wasm / native+mimalloc (p50)',
+      1.3,
+      '×',
+      ratio(at('wasm-raw', 'http-get'), at('native', 'http-get')),
+      reasonFor(report.notes, 'http-get'),
+    ),
+    check(
+      'aws: one DynamoDB GetItem against moto through the Invoke API: wasm / native+mimalloc (p50)',
+      1.3,
+      '×',
+      ratio(at('wasm-raw', 'aws-getitem'), at('native', 'aws-getitem')),
+      reasonFor(report.notes, 'aws-getitem'),
+    ),
+    check(
+      'warm 1 KB echo through the Invoke API: wasm raw / native+mimalloc',
+      1.1,
+      '×',
+      ratio(at('wasm-raw', 'echo-1kb'), at('native', 'echo-1kb')),
+    ),
+  ];
+  const fresh = ratio(at('wasm-fresh', 'echo-1kb'), at('wasm-raw', 'echo-1kb'));
+  if (fresh !== undefined) checks.push(check('fresh mode at 1 KB: fresh / reuse', 1.5, '×', fresh));
   if (report.stability) {
-    const growth = 1 + report.stability.growthPercent / 100;
-    checks.push({
-      name: `RSS after ${report.stability.invocationsLate} / after ${report.stability.invocationsEarly} warm invocations`,
-      limit: 1.05,
-      ratio: growth,
-      met: growth <= 1.05,
-    });
+    const s = report.stability;
+    checks.push(
+      check(
+        `RSS after ${s.invocationsLate} / after ${s.invocationsEarly} warm invocations`,
+        1.05,
+        '×',
+        1 + s.growthPercent / 100,
+      ),
+    );
   }
   return checks;
 }
@@ -185,29 +294,92 @@ export function checkTargets(report: Pick<BenchReport, 'cells' | 'stability'>): 
 const ms = (value: number | undefined) =>
   value === undefined || Number.isNaN(value) ? '—' : value < 10 ? value.toFixed(2) : value.toFixed(1);
 
-/** The report as Markdown: one table per workload, then the targets. */
+function value(t: TargetCheck): string {
+  if (t.ratio === undefined) return '—';
+  if (t.unit === 'µs') return `${t.ratio.toFixed(1)} µs`;
+  if (t.unit === 'MB') return `${t.ratio >= 0 ? '+' : ''}${t.ratio.toFixed(1)} MB`;
+  return `${t.ratio.toFixed(2)}×`;
+}
+
+function limit(t: TargetCheck): string {
+  if (t.unit === 'µs') return `≤ ${t.limit} µs`;
+  if (t.unit === 'MB') return `≤ +${t.limit} MB`;
+  return `≤ ${t.limit.toFixed(2)}×`;
+}
+
+/** The targets as a Markdown table: measured value, target, met. */
+export function targetTable(targets: readonly TargetCheck[]): string[] {
+  const lines = ['| target | measured | limit | met |', '| --- | ---: | ---: | :---: |'];
+  for (const t of targets) {
+    const met = t.met === undefined ? (t.note ? t.note : 'not measured') : t.met ? 'yes' : '**no**';
+    const name = t.met !== undefined && t.note ? `${t.name} (${t.note})` : t.name;
+    lines.push(`| ${name} | ${value(t)} | ${limit(t)} | ${met} |`);
+  }
+  return lines;
+}
+
+const p50 = (s: Summary | undefined) => ms(s?.p50);
+const p99 = (s: Summary | undefined) => ms(s?.p99);
+const times = (r: number | undefined) => (r === undefined ? '—' : `${r.toFixed(2)}×`);
+
+/** The report as Markdown: one table per workload with the three figures side by side, then the targets. */
 export function markdown(report: BenchReport): string {
   const m = report.machine;
+  const load = m.load ? ` · load ${m.load[0].toFixed(1)} → ${m.load[1].toFixed(1)}` : '';
   const lines = [
     `# wasi-lambda benchmark (${report.mode}${report.quick ? ', quick' : ''})`,
     '',
-    `${report.date} · ${m.arch} · ${m.cpuModel} × ${m.cpus} · ${m.memoryGb} GB · Node ${m.node} · ${m.rustc} · wasi-lambda ${m.wasiLambda}`,
+    `${report.date} · ${m.arch} · ${m.cpuModel} × ${m.cpus} · ${m.memoryGb} GB · Node ${m.node} · ${m.rustc} · wasi-lambda ${m.wasiLambda}${load}`,
+    '',
+    'Times in ms: **client** = through the Invoke API (what a caller waits); **server** = the REPORT',
+    "line's Duration; **in-process** = the handler called directly with the event's bytes (wasm: the",
+    'host; native: a binary calling the same Rust function; Node.js: the handler function). Ratios are',
+    'p50 over the native+mimalloc row of the same figure.',
     '',
   ];
+  for (const note of report.notes) lines.push(`- ${note}`);
+  if (report.notes.length > 0) lines.push('');
   const workloads = [...new Set(report.cells.map((c) => c.workload))];
   for (const workload of workloads) {
-    lines.push(`## ${WORKLOAD_TITLES[workload]}`, '');
-    lines.push('| variant | p50 ms | p99 ms | throughput /s | peak RSS MB | vs native (p50) |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
     const native = cell(report, 'native', workload);
-    for (const c of report.cells.filter((x) => x.workload === workload)) {
-      const vs = ratio(c, native);
+    const cells = report.cells.filter((x) => x.workload === workload);
+    lines.push(`## ${WORKLOAD_TITLES[workload as WorkloadName] ?? workload}`, '');
+    if (cells.some((c) => c.cold)) {
+      lines.push('| variant | start → first response p50 | p99 | Init Duration p50 | idle RSS MB | vs native |');
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+      for (const c of cells) {
+        lines.push(
+          `| ${VARIANT_TITLES[c.variant]}${c.mismatch ? ' (response differs!)' : ''} | ${ms(c.latency.p50)} | ${ms(c.latency.p99)} | ${ms(c.initDurationMs)} | ${c.idleRssMb?.toFixed(1) ?? '—'} | ${times(ratio(c, native))} |`,
+        );
+      }
+      const bare = report.extras.bareNodeMs;
+      if (bare && workload === 'cold-start')
+        lines.push(`| bare \`node\` (start and exit) | ${p50(bare)} | ${p99(bare)} | | | |`);
+    } else {
       lines.push(
-        `| ${VARIANT_TITLES[c.variant]}${c.mismatch ? ' (response differs!)' : ''} | ${ms(c.latency.p50)} | ${ms(c.latency.p99)} | ${c.throughputPerSec.toFixed(0)} | ${c.maxMemoryMb} | ${vs === undefined ? '—' : `${vs.toFixed(2)}×`} |`,
+        '| variant | client p50 | p99 | server p50 | p99 | in-process p50 | p99 | client × | server × | in-process × | peak RSS MB |',
       );
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      for (const c of cells) {
+        lines.push(
+          `| ${VARIANT_TITLES[c.variant]}${c.mismatch ? ' (response differs!)' : ''} | ${p50(c.latency)} | ${p99(c.latency)} | ${p50(c.server)} | ${p99(c.server)} | ${p50(c.inProcess)} | ${p99(c.inProcess)} | ${times(ratio(c, native))} | ${times(ratio(c, native, 'server'))} | ${times(ratio(c, native, 'inProcess'))} | ${c.maxMemoryMb} |`,
+        );
+      }
+      const samples = cells[0]?.latency.samples;
+      lines.push('', `${samples} samples per figure and variant, interleaved across variants in rounds.`);
     }
     lines.push('');
   }
+  const x = report.extras;
+  const costs = [
+    x.hostCostUs &&
+      `host cost per invocation in-process (1 KB echo): ${x.hostCostUs.invokeUs.toFixed(1)} µs per invocation, ${x.hostCostUs.guestUs.toFixed(1)} µs of it inside the guest's export: ${x.hostCostUs.costUs.toFixed(1)} µs`,
+    x.bridgeCostUs &&
+      `the outbound bridge's own cost per call, in-process: ${x.bridgeCostUs.withCallUs.toFixed(0)} µs (invocation with one loopback GET) − ${x.bridgeCostUs.withoutCallUs.toFixed(0)} µs (without) − ${x.bridgeCostUs.directUs.toFixed(0)} µs (the same GET made directly by the host's client) = ${x.bridgeCostUs.costUs.toFixed(0)} µs`,
+    x.signingCostUs &&
+      `the host's decision and SigV4 signing of one DynamoDB GetItem: p50 ${(x.signingCostUs.p50 * 1000).toFixed(1)} µs, p99 ${(x.signingCostUs.p99 * 1000).toFixed(1)} µs`,
+  ].filter((line): line is string => typeof line === 'string');
+  if (costs.length > 0) lines.push('## Costs of the host', '', ...costs.map((c) => `- ${c}`), '');
   if (report.stability) {
     const s = report.stability;
     lines.push(
@@ -215,12 +387,7 @@ export function markdown(report: BenchReport): string {
       '',
     );
   }
-  lines.push('## Targets', '', '| target | limit | measured | met |', '| --- | ---: | ---: | :---: |');
-  for (const t of report.targets) {
-    lines.push(
-      `| ${t.name} | ≤ ${t.limit.toFixed(2)}× | ${t.ratio === undefined ? '—' : `${t.ratio.toFixed(2)}×`} | ${t.met === undefined ? '—' : t.met ? 'yes' : '**no**'} |`,
-    );
-  }
+  if (report.project === undefined) lines.push('## Targets', '', ...targetTable(report.targets));
   return `${lines.join('\n')}\n`;
 }
 
@@ -230,33 +397,37 @@ const COLORS: Record<VariantName, string> = {
   'wasm-managed': '#63b3ed',
   'wasm-component': '#805ad5',
   native: '#dd6b20',
+  'native-musl': '#f6ad55',
   node: '#38a169',
 };
 
-/** A grouped bar chart of p50 latency relative to native (1.0), one group per workload. */
+/**
+ * A grouped bar chart relative to native+mimalloc (1.0), one group per workload: warm
+ * workloads in-process (the handler's own cost, no HTTP), cold start from process start to
+ * first response.
+ */
 export function svgChart(report: BenchReport): string {
   const workloads = [...new Set(report.cells.map((c) => c.workload))];
   const variants = VARIANTS.filter((v) => report.cells.some((c) => c.variant === v));
+  const cold = new Set(report.cells.filter((c) => c.cold).map((c) => c.workload));
+  const figure = (w: string): Figure => (cold.has(w) ? 'latency' : 'inProcess');
   const ratios = workloads.map((w) =>
-    variants.map((v) => {
-      const c = cell(report, v, w);
-      const native = cell(report, 'native', w);
-      return c && native ? c.latency.p50 / native.latency.p50 : Number.NaN;
-    }),
+    variants.map((v) => ratio(cell(report, v, w), cell(report, 'native', w), figure(w)) ?? Number.NaN),
   );
   // Cold starts of a native binary are ~10× faster than any Node.js process; clip the axis
   // so warm differences stay readable, and label clipped bars with their value.
   const maxRatio = Math.min(3, Math.max(1.5, ...ratios.flat().filter((r) => Number.isFinite(r))));
-  const [width, height, left, top, bottom] = [900, 440, 60, 50, 100];
+  const [width, height, left, top, bottom] = [960, 460, 60, 50, 110];
   const plotHeight = height - top - bottom;
   const groupWidth = (width - left - 20) / Math.max(1, workloads.length);
   const barWidth = (groupWidth - 20) / Math.max(1, variants.length);
   const y = (value: number) => top + plotHeight - (value / maxRatio) * plotHeight;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<title>wasi-lambda benchmark: p50 latency of each variant relative to the native bootstrap</title>`,
+    `<title>wasi-lambda benchmark: p50 of each variant relative to the native bootstrap with mimalloc</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${left}" y="24" font-size="15" font-weight="bold">p50 latency relative to the native bootstrap (lower is faster) — ${report.machine.arch}, ${report.machine.cpuModel}</text>`,
+    `<text x="${left}" y="24" font-size="15" font-weight="bold">p50 relative to native + mimalloc (lower is faster): warm workloads in-process, cold start end to end</text>`,
+    `<text x="${left}" y="40" font-size="11">${report.machine.arch}, ${report.machine.cpuModel}, Node ${report.machine.node}${report.quick ? ', quick run' : ''}</text>`,
     `<line x1="${left}" y1="${y(1)}" x2="${width - 20}" y2="${y(1)}" stroke="#dd6b20" stroke-dasharray="4 3"/>`,
     `<text x="${left - 8}" y="${y(1) + 4}" text-anchor="end">1×</text>`,
     `<text x="${left - 8}" y="${y(maxRatio) + 4}" text-anchor="end">${maxRatio.toFixed(1)}×</text>`,
@@ -279,8 +450,8 @@ export function svgChart(report: BenchReport): string {
     );
   });
   variants.forEach((v, j) => {
-    const x = left + (j % 3) * 270;
-    const row = height - 50 + Math.floor(j / 3) * 20;
+    const x = left + (j % 3) * 290;
+    const row = height - 70 + Math.floor(j / 3) * 20;
     parts.push(
       `<rect x="${x}" y="${row}" width="12" height="12" fill="${COLORS[v]}"/>`,
       `<text x="${x + 16}" y="${row + 10}">${VARIANT_TITLES[v]}</text>`,

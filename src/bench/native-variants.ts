@@ -1,0 +1,123 @@
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildContext, outputDir } from '../build/build-handlers.js';
+import { packageName, runCargo } from '../build/cargo.js';
+import { capture } from '../build/run.js';
+import { NATIVE_TARGET, resolveToolchain, type Toolchain } from '../build/toolchain.js';
+import { WasiLambdaError } from '../errors.js';
+
+/** The bench's native allocators: mimalloc (what a performance-minded user ships) and musl's own. */
+export type Allocator = 'mimalloc' | 'musl';
+
+/** The crate whose binary calls the handlers in-process (`wasm-handlers/bench/inprocess`). */
+export const INPROCESS_PACKAGE = 'bench-inprocess';
+
+interface Metadata {
+  packages: { name: string; features: Record<string, string[]> }[];
+}
+
+/** Package name → its features, for the workspace's own packages (no network). */
+function workspaceFeatures(workspace: string, toolchain: Toolchain): Map<string, string[]> {
+  const result = capture(
+    toolchain.cargo,
+    ['metadata', '--no-deps', '--format-version', '1', '--offline', '--manifest-path', join(workspace, 'Cargo.toml')],
+    toolchain.env,
+  );
+  if (result.status !== 0) throw new WasiLambdaError('BUILD_FAILED', `cargo metadata failed: ${result.stderr.trim()}`);
+  const metadata = JSON.parse(result.stdout) as Metadata;
+  return new Map(metadata.packages.map((p) => [p.name, Object.keys(p.features)]));
+}
+
+/**
+ * Native builds for the bench: each handler's `bootstrap` with and without its `mimalloc`
+ * feature, and the in-process binary likewise, all for `x86_64-unknown-linux-musl` with the
+ * release profile the `bootstrap` ships with.
+ */
+export class NativeBench {
+  readonly #workspace: string;
+  readonly #toolchain: Toolchain;
+  readonly #features: Map<string, string[]>;
+  readonly #out: string;
+  readonly #built = new Map<string, string>();
+
+  private constructor(workspace: string, toolchain: Toolchain) {
+    this.#workspace = workspace;
+    this.#toolchain = toolchain;
+    this.#features = workspaceFeatures(workspace, toolchain);
+    this.#out = join(outputDir(workspace), 'bench');
+  }
+
+  static open(options: { workspace?: string | undefined; install?: boolean | undefined }): NativeBench {
+    const { workspace, note, install } = buildContext(options);
+    return new NativeBench(workspace, resolveToolchain(NATIVE_TARGET, { install, note, workspace }));
+  }
+
+  /** Whether `pkg` can be built with mimalloc as its global allocator. */
+  hasMimalloc(pkg: string): boolean {
+    return this.#features.get(pkg)?.includes('mimalloc') ?? false;
+  }
+
+  /** Whether the workspace has the in-process binary (this repository does; a user's project does not). */
+  get hasInProcess(): boolean {
+    return this.#features.has(INPROCESS_PACKAGE);
+  }
+
+  /** The handler's `bootstrap` with the allocator, built as `wasi-lambda build --native` builds it. */
+  async bootstrap(pkg: string, allocator: Allocator): Promise<string> {
+    return this.#build(pkg, allocator, [
+      'rustc',
+      '-p',
+      pkg,
+      '--lib',
+      '--crate-type',
+      'bin',
+      // As build-native.ts: a panic unwinds so it is reported like the wasm build's.
+      '--config',
+      'profile.release.panic="unwind"',
+      '--config',
+      'profile.release.strip=true',
+    ]);
+  }
+
+  /** The in-process binary with the allocator. */
+  async inProcess(allocator: Allocator): Promise<string> {
+    if (!this.hasInProcess) {
+      throw new WasiLambdaError('HANDLER_NOT_FOUND', `the workspace has no ${INPROCESS_PACKAGE} package`);
+    }
+    return this.#build(INPROCESS_PACKAGE, allocator, ['build', '-p', INPROCESS_PACKAGE, '--bin', INPROCESS_PACKAGE]);
+  }
+
+  async #build(pkg: string, allocator: Allocator, args: string[]): Promise<string> {
+    const key = `${pkg}/${allocator}`;
+    const cached = this.#built.get(key);
+    if (cached) return cached;
+    const features = allocator === 'mimalloc' ? ['--features', 'mimalloc'] : [];
+    let executable: string | undefined;
+    await runCargo(
+      this.#toolchain,
+      this.#workspace,
+      [...args, ...features],
+      (artifact) => {
+        if (packageName(artifact.package_id ?? '') !== pkg || !artifact.target?.crate_types?.includes('bin')) return;
+        executable = artifact.executable ?? artifact.filenames?.[0];
+      },
+      pkg === INPROCESS_PACKAGE ? [] : ['-A', 'dead_code'],
+    );
+    if (executable === undefined || !existsSync(executable)) {
+      throw new WasiLambdaError('BUILD_FAILED', `cargo did not report an executable for ${pkg} (${allocator})`);
+    }
+    // Cargo writes both allocators' builds to one path: keep a copy of each.
+    const dir = join(this.#out, `native-${allocator}`, pkg);
+    mkdirSync(dir, { recursive: true });
+    const copy = join(dir, pkg === INPROCESS_PACKAGE ? pkg : 'bootstrap');
+    copyFileSync(executable, copy);
+    chmodSync(copy, 0o755);
+    this.#built.set(key, copy);
+    return copy;
+  }
+}
+
+/** Whether a static binary links mimalloc (its symbols survive `strip` as strings in the binary). */
+export function linksMimalloc(path: string): boolean {
+  return readFileSync(path).includes('mimalloc');
+}
