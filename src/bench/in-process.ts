@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,16 @@ async function timeHost(host: FunctionHost, event: Uint8Array, samples: number, 
   return { ms, response: decoder.decode(response) };
 }
 
+/**
+ * The guest worker's bundle: beside the calling bundle when the bench runs from `dist/` (the
+ * host's default), the built one when it runs from the sources (the test suite).
+ */
+function guestWorkerUrl(): URL | undefined {
+  if (existsSync(new URL('./guest-worker.mjs', import.meta.url))) return undefined;
+  const built = new URL('../../dist/guest-worker.mjs', import.meta.url);
+  return existsSync(built) ? built : undefined;
+}
+
 /** What one wasm variant runs in-process: the module, and how the host holds it. */
 export interface WasmInProcess {
   path: string;
@@ -94,6 +104,7 @@ export async function wasmInProcess(
     logSink: quiet,
     logFd: outbound ? openSync('/dev/null', 'w') : undefined,
     allowHosts: spec.allowHosts,
+    workerUrl: outbound ? guestWorkerUrl() : undefined,
   });
   try {
     return await timeHost(host, event, samples, warmup);

@@ -93,8 +93,14 @@ export class NativeBench {
     if (cached) return cached;
     const features = allocator === 'mimalloc' ? ['--features', 'mimalloc'] : [];
     let executable: string | undefined;
+    // A target directory of its own for the mimalloc builds: switching features back and forth
+    // in one directory relinks (LTO) every time; apart, each stays cached.
+    const toolchain =
+      allocator === 'mimalloc'
+        ? { ...this.#toolchain, targetSubdir: `${this.#toolchain.targetSubdir}/bench-mimalloc` }
+        : this.#toolchain;
     await runCargo(
-      this.#toolchain,
+      toolchain,
       this.#workspace,
       [...args, ...features],
       (artifact) => {

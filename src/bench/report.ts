@@ -32,6 +32,11 @@ export const VARIANT_TITLES: Record<VariantName, string> = {
   node: 'plain Node.js handler',
 };
 
+/** A variant's title in a report: a project's handler has no mimalloc build, so its native row is plain. */
+export function variantTitle(report: Pick<BenchReport, 'project'>, variant: VariantName): string {
+  return report.project !== undefined && variant === 'native' ? 'native musl bootstrap' : VARIANT_TITLES[variant];
+}
+
 /** One variant on one workload. */
 export interface Cell {
   variant: VariantName;
@@ -334,7 +339,7 @@ export function markdown(report: BenchReport): string {
     'Times in ms: **client** = through the Invoke API (what a caller waits); **server** = the REPORT',
     "line's Duration; **in-process** = the handler called directly with the event's bytes (wasm: the",
     'host; native: a binary calling the same Rust function; Node.js: the handler function). Ratios are',
-    'p50 over the native+mimalloc row of the same figure.',
+    `p50 over the ${report.project === undefined ? 'native+mimalloc' : 'native'} row of the same figure.`,
     '',
   ];
   for (const note of report.notes) lines.push(`- ${note}`);
@@ -349,7 +354,7 @@ export function markdown(report: BenchReport): string {
       lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
       for (const c of cells) {
         lines.push(
-          `| ${VARIANT_TITLES[c.variant]}${c.mismatch ? ' (response differs!)' : ''} | ${ms(c.latency.p50)} | ${ms(c.latency.p99)} | ${ms(c.initDurationMs)} | ${c.idleRssMb?.toFixed(1) ?? '—'} | ${times(ratio(c, native))} |`,
+          `| ${variantTitle(report, c.variant)}${c.mismatch ? ' (response differs!)' : ''} | ${ms(c.latency.p50)} | ${ms(c.latency.p99)} | ${ms(c.initDurationMs)} | ${c.idleRssMb?.toFixed(1) ?? '—'} | ${times(ratio(c, native))} |`,
         );
       }
       const bare = report.extras.bareNodeMs;
@@ -362,7 +367,7 @@ export function markdown(report: BenchReport): string {
       lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
       for (const c of cells) {
         lines.push(
-          `| ${VARIANT_TITLES[c.variant]}${c.mismatch ? ' (response differs!)' : ''} | ${p50(c.latency)} | ${p99(c.latency)} | ${p50(c.server)} | ${p99(c.server)} | ${p50(c.inProcess)} | ${p99(c.inProcess)} | ${times(ratio(c, native))} | ${times(ratio(c, native, 'server'))} | ${times(ratio(c, native, 'inProcess'))} | ${c.maxMemoryMb} |`,
+          `| ${variantTitle(report, c.variant)}${c.mismatch ? ' (response differs!)' : ''} | ${p50(c.latency)} | ${p99(c.latency)} | ${p50(c.server)} | ${p99(c.server)} | ${p50(c.inProcess)} | ${p99(c.inProcess)} | ${times(ratio(c, native))} | ${times(ratio(c, native, 'server'))} | ${times(ratio(c, native, 'inProcess'))} | ${c.maxMemoryMb} |`,
         );
       }
       const samples = cells[0]?.latency.samples;

@@ -139,7 +139,7 @@ program
 const bench = program
   .command('bench')
   .description(
-    'benchmark wasm (raw, managed, component), native and Node.js side by side; writes JSON, Markdown and SVG',
+    "benchmark wasm (raw, fresh, managed, component), native (mimalloc, musl's malloc) and Node.js (aws-lambda-ric) side by side: client latency, REPORT Duration and in-process cost, and the targets; in a project made by `new`, its own handlers on its events/. Writes JSON, Markdown and SVG",
   )
   .option('-q, --quick', 'a short run with fewer samples')
   .option('-o, --out <dir>', 'where reports go', 'bench-results')

@@ -39,7 +39,8 @@ function parseFunctions(pairs: readonly string[]): Partial<Record<VariantName, s
 /** `wasi-lambda bench`: runs the benchmark and writes JSON, Markdown and an SVG chart. */
 export async function benchCommand(options: BenchCommandOptions): Promise<number> {
   const workloads = (options.workloads ?? [...WORKLOADS]) as WorkloadName[];
-  const label = `benchmarking ${options.deployed ? 'deployed functions' : 'locally'} (${workloads.join(', ')})`;
+  const chosen = options.workloads ? ` (${workloads.join(', ')})` : '';
+  const label = `benchmarking ${options.deployed ? 'deployed functions' : 'locally'}${chosen}`;
   const report = await withProgress(label, () =>
     options.deployed
       ? runDeployedBench({
