@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import type { AwsConfig } from '../aws/aws-config.js';
 import { WasiLambdaError } from '../errors.js';
 import { compileGuest } from '../host/compile.js';
 import type { InvokeContext } from '../host/context.js';
@@ -82,6 +83,8 @@ export interface WasmInProcess {
   componentDir?: string | undefined;
   /** Outbound calls need the worker isolation (an inline guest cannot block for them). */
   allowHosts?: EgressPolicy | undefined;
+  /** AWS calls the host signs (`awsConfig`): also on a worker. */
+  aws?: AwsConfig | undefined;
 }
 
 /**
@@ -96,7 +99,7 @@ export async function wasmInProcess(
   warmup: number,
 ): Promise<InProcessRun> {
   const quiet = () => {};
-  const outbound = spec.allowHosts !== undefined;
+  const outbound = spec.allowHosts !== undefined || spec.aws !== undefined;
   const host = await loadHost({
     guest: spec.componentDir ? { kind: 'component', dir: spec.componentDir } : { kind: 'core', path: spec.path },
     options: { instanceMode: spec.instanceMode },
@@ -104,6 +107,7 @@ export async function wasmInProcess(
     logSink: quiet,
     logFd: outbound ? openSync('/dev/null', 'w') : undefined,
     allowHosts: spec.allowHosts,
+    aws: spec.aws,
     workerUrl: outbound ? guestWorkerUrl() : undefined,
   });
   try {

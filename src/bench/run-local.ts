@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { awsConfig } from '../aws/aws-config.js';
 import { buildContext, buildHandlers } from '../build/build-handlers.js';
 import { handlerPackages } from '../build/cargo-metadata.js';
 import { NODE_BASELINES } from '../build/local-functions.js';
@@ -13,6 +14,7 @@ import { parseEgressPolicy } from '../outbound/egress-policy.js';
 import { bridgeCost, signingCost, startLoopbackServer } from './host-costs.js';
 import { hostCost, type InProcessRun, nativeInProcess, nodeInProcess, wasmInProcess } from './in-process.js';
 import { BENCH_HANDLER, type Variant, variantFunction } from './local-variants.js';
+import { type MotoTable, startMotoTable } from './moto.js';
 import { NativeBench } from './native-variants.js';
 import { Progress } from './progress.js';
 import {
@@ -54,6 +56,8 @@ interface Job {
   environment: Record<string, string>;
   /** Only a worker-isolated host can make outbound calls: the in-process wasm figure uses one. */
   egress?: string | undefined;
+  /** The AWS environment (endpoint, grant, credentials) the host signs the guest's requests with. */
+  aws?: Record<string, string> | undefined;
 }
 
 async function invoke(endpoint: string, name: string, event: Buffer): Promise<{ ms: number; body: string }> {
@@ -104,9 +108,13 @@ export async function runLocalBench(options: LocalBenchOptions): Promise<BenchRe
   const cells: Cell[] = [];
   const extras: Extras = {};
   const server = options.workloads.includes('http-get') ? await startLoopbackServer() : undefined;
-  const env: WorkloadEnvironment = { httpUrl: server?.url };
+  let moto: MotoTable | undefined;
   let stability: Stability | undefined;
   try {
+    if (options.workloads.includes('aws-getitem') && packages.includes(WORKLOAD_HANDLERS['aws-getitem'])) {
+      moto = await startMotoTable();
+    }
+    const env: WorkloadEnvironment = { httpUrl: server?.url, table: moto?.table };
     const jobs: Job[] = [];
     for (const workload of options.workloads.filter((w) => w !== 'cold-start')) {
       const handler = WORKLOAD_HANDLERS[workload];
@@ -119,13 +127,15 @@ export async function runLocalBench(options: LocalBenchOptions): Promise<BenchRe
         continue;
       }
       const grant = server && workload === 'http-get' ? server.grant : undefined;
+      const aws = workload === 'aws-getitem' ? moto?.environment : undefined;
       jobs.push({
         workload,
         handler,
         event: workloadEvent(workload, env),
         samples: count(workload),
-        environment: grant ? { WASI_LAMBDA_ALLOW_HOSTS: grant } : {},
+        environment: grant ? { WASI_LAMBDA_ALLOW_HOSTS: grant } : (aws ?? {}),
         egress: grant,
+        aws,
       });
     }
     const progress = new Progress(
@@ -167,6 +177,7 @@ export async function runLocalBench(options: LocalBenchOptions): Promise<BenchRe
     if (options.workloads.includes('aws-getitem')) extras.signingCostUs = await signingCost(options.quick ? 500 : 5000);
   } finally {
     await server?.close();
+    moto?.stop();
   }
   load[1] = loadavg()[0] ?? 0;
   return benchReport('local', options.quick, { cells, extras, notes, stability, load });
@@ -278,6 +289,7 @@ async function measureInProcess(
 ): Promise<void> {
   const warmup = Math.max(3, Math.round(job.samples / 10));
   const allowHosts = job.egress ? parseEgressPolicy([job.egress], 'bench') : undefined;
+  const aws = job.aws ? awsConfig(job.aws) : undefined;
   const reference = cells[0];
   let referenceResponse: string | undefined;
   for (const v of variants) {
@@ -286,14 +298,19 @@ async function measureInProcess(
       case 'wasm-raw':
       case 'wasm-fresh':
         run = await wasmInProcess(
-          { path: v.fn.code, instanceMode: v.variant === 'wasm-fresh' ? 'fresh' : 'reuse', allowHosts },
+          { path: v.fn.code, instanceMode: v.variant === 'wasm-fresh' ? 'fresh' : 'reuse', allowHosts, aws },
           job.event,
           job.samples,
           warmup,
         );
         break;
       case 'wasm-component':
-        run = await wasmInProcess({ path: '', componentDir: v.fn.code, allowHosts }, job.event, job.samples, warmup);
+        run = await wasmInProcess(
+          { path: '', componentDir: v.fn.code, allowHosts, aws },
+          job.event,
+          job.samples,
+          warmup,
+        );
         break;
       case 'wasm-managed':
         note(
@@ -303,7 +320,8 @@ async function measureInProcess(
         break;
       case 'native':
       case 'native-musl':
-        if (context.native.hasInProcess) {
+        // The in-process binary links the workloads crate and the fetch example, not other handlers.
+        if (context.native.hasInProcess && (job.handler === BENCH_HANDLER || job.handler === 'fetch')) {
           const allocator = v.variant === 'native' && context.native.hasMimalloc(job.handler) ? 'mimalloc' : 'musl';
           const binary = await context.native.inProcess(allocator);
           run = await nativeInProcess(binary, job.handler, job.event, job.samples, warmup);

@@ -24,6 +24,12 @@ export const WORKLOAD_TITLES: Record<WorkloadName, string> = {
  * The handler crate each workload runs: the workloads crate for computation, the `fetch`
  * example for outbound HTTP (so the workloads crate stays free of an HTTP client, which would
  * weigh on its native cold start), and `aws-getitem` for AWS calls.
+ *
+ * `aws-getitem` is measured once the workspace has a handler of that name (it needs the SDK's
+ * `aws` feature): event `{"id": "bench-1", "table": "bench"}`, one DynamoDB `GetItem` of that
+ * key with `wasi_lambda::aws::config()`, answering the item as JSON. The bench starts moto,
+ * creates the table with the item, and gives the function `AWS_ENDPOINT_URL`, `AWS_REGION`,
+ * credentials and `WASI_LAMBDA_AWS=dynamodb:table/bench` (src/bench/moto.ts).
  */
 export const WORKLOAD_HANDLERS: Record<WorkloadName, string> = {
   'echo-1kb': 'workloads',
