@@ -4,7 +4,9 @@
 //    GET minus an invocation making none is one guest call (wasm glue → worker import → main
 //    thread → OutboundClient → server → back); minus a direct OutboundClient call to the same
 //    server, it is the bridge's own cost. Medians over N sequential invocations each.
-// 2. Through the emulator: p50 of an invocation of `fetch` (one GET) as wasm and as native.
+// 2. Through the emulator: p50 of an invocation of `fetch` (one GET) as wasm and as native, and
+//    of `hello` (no call) as wasm and native: the invocation path's own ratio. Each is the
+//    median of 5 interleaved rounds of N.
 // Run from the repository root after `npm run build:js` and the wasm and native builds:
 //   node scripts/measure-http.mjs [invocations=500]
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -111,18 +113,42 @@ const emulator = await Emulator.start({
       code: resolve(target, 'native/fetch/bootstrap'),
       environment: {},
     },
+    // The same invocation path with no outbound call: the floor the ratio above cannot go below.
+    { ...FUNCTION_DEFAULTS, name: 'hello-wasm', kind: 'wasm', code: resolve(target, 'hello.wasm'), environment: {} },
+    {
+      ...FUNCTION_DEFAULTS,
+      name: 'hello-native',
+      kind: 'native',
+      code: resolve(target, 'native/hello/bootstrap'),
+      environment: {},
+    },
   ],
 });
-const through = (name) => async () => {
-  const response = await fetch(`${emulator.endpoint}/2015-03-31/functions/${name}/invocations`, {
-    method: 'POST',
-    body: JSON.stringify({ url }),
-  });
-  const body = await response.text();
-  if (!body.includes('"status":200')) throw new Error(body);
-};
-const wasmUs = await timed(through('wasm'));
-const nativeUs = await timed(through('native'));
+const through =
+  (name, event = { url }, expect = '"status":200') =>
+  async () => {
+    const response = await fetch(`${emulator.endpoint}/2015-03-31/functions/${name}/invocations`, {
+      method: 'POST',
+      body: JSON.stringify(event),
+    });
+    const body = await response.text();
+    if (!body.includes(expect)) throw new Error(body);
+  };
+// Interleaved in rounds, so a change in the machine's load touches both sides alike.
+const wasmSamples = [];
+const nativeSamples = [];
+const helloWasmSamples = [];
+const helloNativeSamples = [];
+for (let round = 0; round < 5; round++) {
+  wasmSamples.push(await timed(through('wasm')));
+  nativeSamples.push(await timed(through('native')));
+  helloWasmSamples.push(await timed(through('hello-wasm', { name: 'x' }, 'Hello')));
+  helloNativeSamples.push(await timed(through('hello-native', { name: 'x' }, 'Hello')));
+}
+const wasmUs = median(wasmSamples);
+const nativeUs = median(nativeSamples);
+const helloWasmUs = median(helloWasmSamples);
+const helloNativeUs = median(helloNativeSamples);
 await emulator.stop();
 server.close();
 rmSync(dir, { recursive: true, force: true });
@@ -136,3 +162,9 @@ console.log(`one guest call (difference)                        ${fmt(withCallUs
 console.log(`bridge's own cost (guest call − direct call)       ${fmt(withCallUs - withoutCallUs - directUs)}`);
 console.log(`emulator p50, fetch as wasm                        ${fmt(wasmUs)}`);
 console.log(`emulator p50, fetch as native                      ${fmt(nativeUs)}`);
+console.log(`  wasm / native                                    ${(wasmUs / nativeUs).toFixed(2).padStart(7)} ×`);
+console.log(`emulator p50, hello as wasm (no outbound call)     ${fmt(helloWasmUs)}`);
+console.log(`emulator p50, hello as native                      ${fmt(helloNativeUs)}`);
+console.log(
+  `  wasm / native                                    ${(helloWasmUs / helloNativeUs).toFixed(2).padStart(7)} ×`,
+);
