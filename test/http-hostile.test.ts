@@ -82,7 +82,7 @@ const lit = (text: string) => `"${text.replace(/"/g, '\\"')}"`;
  * - `(call $reply_send_error)`: replies with the last send's error code;
  * - `(call $reply (ptr) (len))`.
  * `cabi_realloc` is a bump allocator that adds `$skew` to every pointer it hands out with an
- * alignment above 1 (a misaligning guest when the test sets it).
+ * alignment above 1 (a misaligning guest when the test sets it), after running `reallocPrologue`.
  */
 async function guest(
   strings: string[],
@@ -90,6 +90,7 @@ async function guest(
   skew = 0,
   pages = 20,
   heap = (pages - 16) * 65536,
+  reallocPrologue = '',
 ): Promise<string> {
   const data = strings.map((s, i) => `(data (i32.const ${1024 + 256 * i}) ${lit(s)})`).join('\n');
   const wat = `(module
@@ -100,9 +101,11 @@ async function guest(
     (memory (export "memory") ${pages})
     (global $bump (mut i32) (i32.const ${heap}))
     (global $args (mut i32) (i32.const 0))
+    (global $reenter (mut i32) (i32.const 0))
     ${data}
     (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
       (local $p i32)
+      ${reallocPrologue}
       (local.set $p (i32.and
         (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
         (i32.xor (i32.sub (local.get 2) (i32.const 1)) (i32.const -1))))
@@ -250,6 +253,53 @@ async function everyHangClosed(server: Server, path = '/hang') {
   expect(hung().length).toBeGreaterThan(0);
   expect(server.abandoned).toEqual(hung());
 }
+
+describe('a cabi_realloc that misbehaves while the host lowers into it', () => {
+  it('grows memory on every call: the host writes through the new buffer, and the answer is whole', async () => {
+    const server = await serve();
+    const module = await guest(
+      [`http://127.0.0.1:${server.port}/grown`],
+      '(call $reply_take (call $get (i32.const 0)))',
+      0,
+      20,
+      undefined,
+      '(drop (memory.grow (i32.const 1)))',
+    );
+    const { host } = await worker(module, [`127.0.0.1:${server.port}`]);
+    for (let i = 0; i < 3; i++) expect(text(await invoke(host, '1'))).toBe('answer /grown');
+  });
+
+  it.each([
+    ['take', '(call $take (i32.const 1) (i32.const 600))'],
+    ['send', '(drop (call $get (i32.const 0)))'],
+    ['forget', '(call $forget (i32.const 1))'],
+  ])(
+    'calls http %s from inside it: Runtime.AbiViolation, as the canonical ABI forbids re-entry',
+    async (name, call) => {
+      const server = await serve();
+      // Re-enters only while taking (the global is set around the outer take).
+      const module = await guest(
+        [`http://127.0.0.1:${server.port}/re`],
+        `(local.set $h (call $get (i32.const 0)))
+        (global.set $reenter (i32.const 1))
+        (call $reply_take (local.get $h))`,
+        0,
+        20,
+        undefined,
+        `(if (global.get $reenter) (then (global.set $reenter (i32.const 0)) ${call}))`,
+      );
+      const { host } = await worker(module, [`127.0.0.1:${server.port}`]);
+      expect(await invoke(host, '1')).toMatchObject({
+        status: 'error',
+        kind: 'runtime',
+        error: {
+          errorType: 'Runtime.AbiViolation',
+          errorMessage: `the guest called http ${name} from inside cabi_realloc`,
+        },
+      });
+    },
+  );
+});
 
 describe('requests in flight end with their invocation', () => {
   /** Event "1": sends MAX_IN_FLIGHT requests to /hang and returns without taking them. Else: GET /next. */

@@ -70,10 +70,30 @@ export function httpImports(
   outbound: GuestOutbound,
   deadline: () => number,
 ): Record<string, (...args: number[]) => void> {
+  /**
+   * `cabi_realloc`, refusing to be re-entered: an import called from inside it (as the
+   * canonical ABI forbids: the instance may not leave while the host lowers into it) would see
+   * a half-lowered result, such as an outcome already taken and not yet written.
+   */
+  let inRealloc = false;
+  const realloc = (align: number, size: number): number => {
+    inRealloc = true;
+    try {
+      return binding().realloc(0, 0, align, size);
+    } finally {
+      inRealloc = false;
+    }
+  };
+  const entered = (name: string): void => {
+    if (inRealloc) {
+      throw new WasiLambdaError('GUEST_ABI_VIOLATION', `the guest called http ${name} from inside cabi_realloc`);
+    }
+  };
+
   /** Lowers `bytes` as a `list<u8>`/`string` into a fresh guest allocation; `(ptr, len)`. */
   const lowerBytes = (bytes: Uint8Array): [number, number] => {
     if (bytes.byteLength === 0) return [1, 0];
-    const ptr = binding().realloc(0, 0, 1, bytes.byteLength);
+    const ptr = realloc(1, bytes.byteLength);
     binding().memory.write(ptr, bytes, 'HTTP list allocation');
     return [ptr >>> 0, bytes.byteLength];
   };
@@ -107,6 +127,7 @@ export function httpImports(
       tMs: number,
       ret: number,
     ) => {
+      entered('send');
       const { memory } = binding();
       memory.check(aligned(ret, 4, 'http send result'), 20, 'http send result');
       aligned(hp, 4, 'http request header list');
@@ -163,6 +184,7 @@ export function httpImports(
     // wait: func(handles: list<u32>, timeout-ms: option<u32>) -> list<u32>
     // (handles ptr len, timeout tag value, ret: (ptr, len))
     wait: (hp: number, hl: number, tTag: number, tMs: number, ret: number) => {
+      entered('wait');
       const { memory } = binding();
       memory.check(aligned(ret, 4, 'http wait result'), 8, 'http wait result');
       aligned(hp, 4, 'http wait handle list');
@@ -176,7 +198,7 @@ export function httpImports(
       const ready = outbound.wait(handles, tTag ? tMs >>> 0 : undefined, deadline());
       let ptr = 4;
       if (ready.length > 0) {
-        ptr = aligned(binding().realloc(0, 0, 4, ready.length * 4), 4, 'cabi_realloc result');
+        ptr = aligned(realloc(4, ready.length * 4), 4, 'cabi_realloc result');
         for (const [i, handle] of ready.entries()) binding().memory.setU32(ptr + i * 4, handle, 'http wait list');
       }
       binding().memory.setU32(ret, ptr, 'http wait result');
@@ -186,6 +208,7 @@ export function httpImports(
     // take: func(handle: u32) -> result<response, http-error>
     // ret: tag at 0; ok: status u16 at 4, headers (ptr, len) at 8, body (ptr, len) at 16.
     take: (handle: number, ret: number) => {
+      entered('take');
       binding().memory.check(aligned(ret, 4, 'http take result'), 24, 'http take result');
       const result: GuestHttpResult = outbound.take(handle >>> 0, deadline());
       if (!result.ok) {
@@ -197,7 +220,7 @@ export function httpImports(
       );
       let list = 4;
       if (strings.length > 0) {
-        list = aligned(binding().realloc(0, 0, 4, strings.length * 16), 4, 'cabi_realloc result');
+        list = aligned(realloc(4, strings.length * 16), 4, 'cabi_realloc result');
       }
       strings.forEach(([[np, nl], [vp, vl]], i) => {
         const at = list + i * 16;
@@ -218,7 +241,10 @@ export function httpImports(
     },
 
     // forget: func(handle: u32)
-    forget: (handle: number) => outbound.forget(handle >>> 0),
+    forget: (handle: number) => {
+      entered('forget');
+      outbound.forget(handle >>> 0);
+    },
   };
 }
 
