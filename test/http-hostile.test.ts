@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FunctionHost } from '../src/host/function-host.js';
-import { MAX_IN_FLIGHT } from '../src/host/guest-outbound.js';
+import { MAX_IN_FLIGHT, MAX_OUTSTANDING, WorkerOutbound } from '../src/host/guest-outbound.js';
+import { HttpBridge } from '../src/host/http-bridge.js';
 import { loadHost } from '../src/host/load-host.js';
 import type { InvokeOutcome } from '../src/host/outcome.js';
 import { parseEgressPolicy } from '../src/outbound/egress-policy.js';
@@ -562,5 +563,28 @@ describe('the bodies the host holds for one guest are bounded (MAX_BYTES_IN_FLIG
       expect(tooLarge).toBeGreaterThanOrEqual(6);
       expect(answered).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('a guest that sends and forgets in a loop', () => {
+  it(`is refused past ${MAX_OUTSTANDING} requests the host has not finished cancelling; once it has, it may send again`, async () => {
+    const server = await serve();
+    const bridge = new HttpBridge({ policy: parseEgressPolicy([`127.0.0.1:${server.port}`], 'test') });
+    const link = bridge.link();
+    cleanup.push(() => link.close());
+    const outbound = new WorkerOutbound(link.end, () => {});
+    const flood = (count: number) => {
+      const codes: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const sent = outbound.send({ method: 'GET', url: `http://127.0.0.1:${server.port}/hang` }, Date.now() + 5000);
+        if (typeof sent === 'number') outbound.forget(sent);
+        else codes.push(sent.code);
+      }
+      return codes;
+    };
+    // The main thread (this one) handles nothing until the loop yields: every request stays outstanding.
+    expect(flood(MAX_OUTSTANDING + 50)).toEqual(Array.from({ length: 50 }, () => 'TooManyRequests'));
+    await until(() => flood(1).length === 0);
+    expect(flood(1)).toEqual([]);
   });
 });

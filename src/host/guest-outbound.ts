@@ -29,9 +29,23 @@ export const MAX_IN_FLIGHT = 64;
  */
 export const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
-/** The cells of `BridgeEnd.signal`: results posted (a counter to wait on), body bytes held. */
+/**
+ * Requests the main thread may still be handling for one guest: those in flight plus those
+ * cancelled whose cancellation it has not finished. Abandoned requests free their slots at
+ * once, so a guest that sends and forgets in a loop would otherwise queue requests on the main
+ * thread faster than it cancels them.
+ */
+export const MAX_OUTSTANDING = 2 * MAX_IN_FLIGHT;
+
+/**
+ * The cells of `BridgeEnd.signal`: results posted (a counter to wait on), body bytes held,
+ * requests outstanding on the main thread (`MAX_OUTSTANDING`).
+ */
 export const SIGNAL_CELL = 0;
 export const HELD_CELL = 1;
+export const OUTSTANDING_CELL = 2;
+/** The size of `BridgeEnd.signal`. */
+export const SIGNAL_BYTES = 12;
 
 /** Claims `bytes` of the shared `HELD_CELL` budget; false, with nothing taken, past the limit. */
 export function claimHeld(cells: Int32Array, bytes: number): boolean {
@@ -85,9 +99,10 @@ export interface BridgeResult {
 export interface BridgeEnd {
   port: MessagePort;
   /**
-   * Two `Int32Array` cells: `SIGNAL_CELL`, which the main thread increments and notifies after
-   * each result, and `HELD_CELL`, the body bytes held for the guest (`MAX_BYTES_IN_FLIGHT`),
-   * claimed and released by both threads.
+   * `Int32Array` cells (`SIGNAL_BYTES`): `SIGNAL_CELL`, which the main thread increments and
+   * notifies after each result; `HELD_CELL`, the body bytes held for the guest
+   * (`MAX_BYTES_IN_FLIGHT`), claimed and released by both threads; `OUTSTANDING_CELL`, the
+   * requests the main thread has not finished (`MAX_OUTSTANDING`).
    */
   signal: SharedArrayBuffer;
 }
@@ -137,6 +152,13 @@ export class WorkerOutbound implements GuestOutbound {
         message: `more than ${MAX_IN_FLIGHT} HTTP requests in flight at once; await some before sending more`,
       };
     }
+    if (Atomics.load(this.#signal, OUTSTANDING_CELL) >= MAX_OUTSTANDING) {
+      return {
+        ok: false,
+        code: 'TooManyRequests',
+        message: `the host is still cancelling requests this function abandoned (at most ${MAX_OUTSTANDING} outstanding); await some before sending more`,
+      };
+    }
     const bodyBytes = request.body?.byteLength ?? 0;
     if (!claimHeld(this.#signal, bodyBytes)) {
       return {
@@ -148,6 +170,7 @@ export class WorkerOutbound implements GuestOutbound {
     const handle = this.#next;
     this.#next = this.#next >= 0x7fff_ffff ? 1 : this.#next + 1;
     this.#pending.add(handle);
+    Atomics.add(this.#signal, OUTSTANDING_CELL, 1);
     const message: BridgeRequest = { handle, request, deadlineMs };
     // The import copied the body out of guest memory into a buffer of its own: hand that over
     // rather than have it copied again (up to 6 MB).

@@ -10,7 +10,9 @@ import {
   type BridgeSend,
   claimHeld,
   MAX_BYTES_IN_FLIGHT,
+  OUTSTANDING_CELL,
   releaseHeld,
+  SIGNAL_BYTES,
   SIGNAL_CELL,
 } from './guest-outbound.js';
 
@@ -69,7 +71,7 @@ export class HttpBridge {
 
   link(): BridgeLink {
     const { port1, port2 } = new MessageChannel();
-    const signal = new SharedArrayBuffer(8);
+    const signal = new SharedArrayBuffer(SIGNAL_BYTES);
     const cell = new Int32Array(signal);
     // Response bodies draw on the guest's MAX_BYTES_IN_FLIGHT as they arrive; the worker
     // releases them as the guest takes or drops them.
@@ -90,6 +92,7 @@ export class HttpBridge {
       inFlight.set(message.handle, abort);
       void this.#perform(port1, cell, message, abort.signal, budget).finally(() => {
         if (inFlight.get(message.handle) === abort) inFlight.delete(message.handle);
+        Atomics.sub(cell, OUTSTANDING_CELL, 1);
       });
     });
     // The worker's pending requests must not keep the process alive by themselves.
