@@ -4,7 +4,7 @@ import { packageLambdaFunctions } from '../build/lambda-packages.js';
 import { localFunction } from '../build/local-functions.js';
 import { FUNCTION_DEFAULTS, type FunctionConfig } from '../emulator/function-config.js';
 import type { NativeBench } from './native-variants.js';
-import { type NodeBaseline, nodeBaseline } from './node-baseline.js';
+import { managedOnRic, type NodeBaseline, nodeBaseline } from './node-baseline.js';
 import type { VariantName } from './report.js';
 
 /** The benchmark's main handler crate, and its Node.js twin. */
@@ -54,17 +54,14 @@ export async function variantFunction(
     case 'wasm-managed': {
       // The managed entry exactly as deployed: the packaged bundle and .wasm, called as
       // handler(event, context) by a Node.js runtime that parses and serialises JSON.
+      // On Node.js 22+ aws-lambda-ric serves it, as Lambda's managed runtime does.
       await packageLambdaFunctions({ workspace: options.workspace, install: options.install, native: false });
-      return {
-        fn: named({
-          ...FUNCTION_DEFAULTS,
-          ...settings,
-          name: variant,
-          kind: 'node',
-          code: resolve('.'),
-          handler: `build/lambda/${handler}/handler.handler`,
-        }),
-      };
+      const managed = await managedOnRic(resolve('build', 'lambda', handler), {
+        cacheDir: join(outputDir(options.workspace), 'bench'),
+        name: handler,
+        settings,
+      });
+      return { fn: named(managed.fn), node: managed };
     }
     case 'native':
     case 'native-musl': {

@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { withProgress } from '../build/progress.js';
 import { FUNCTION_DEFAULTS, type FunctionConfig } from '../emulator/function-config.js';
@@ -68,12 +78,37 @@ function ricVersion(entry: string): string {
   return manifest.version;
 }
 
+/** How a Node.js task root is served: a `bootstrap` starting aws-lambda-ric, or why it cannot be. */
+type RicServe = { bootstrap: string; servedBy: string } | { fallback: string };
+
+/**
+ * An executable `bootstrap` in `taskRoot` whose `#!` line starts this Node.js on
+ * aws-lambda-ric's entry directly (Linux passes the rest of a `#!` line as one argument; no
+ * shell in between), as Lambda's managed Node.js runtime starts a function.
+ */
+async function ricBootstrap(taskRoot: string, cacheDir: string): Promise<RicServe> {
+  if (nodeMajor() < RIC_NODE_MAJOR) {
+    return {
+      fallback: `${RIC_PACKAGE} 4 needs Node.js ≥ ${RIC_NODE_MAJOR} and this bench runs on ${process.version} (every Node.js-based variant runs on the bench's own Node.js, so they compare alike); run the bench on Node.js 22 or 24 for the aws-lambda-ric baseline`,
+    };
+  }
+  let entry: string;
+  try {
+    entry = await installRic(cacheDir);
+  } catch (err) {
+    return { fallback: (err as Error).message };
+  }
+  const bootstrap = join(taskRoot, 'bootstrap');
+  writeFileSync(bootstrap, `#!${process.execPath} ${entry}\n`);
+  chmodSync(bootstrap, 0o755);
+  return { bootstrap, servedBy: `${RIC_PACKAGE} ${ricVersion(entry)} on Node.js ${process.version}` };
+}
+
 /**
  * The Node.js twin of `handler` (`baselines/node/<handler>.mjs`) as a function served by
- * aws-lambda-ric, the way Lambda's managed Node.js runtime serves a handler: an executable
- * `bootstrap` whose `#!` line starts this Node.js on the client directly (no shell in
- * between), `_HANDLER=<handler>.handler`, `LAMBDA_TASK_ROOT` holding the handler module. For
- * the workloads twin the task root also holds `blob.bin`, the data the Rust module embeds, so
+ * aws-lambda-ric, the way Lambda's managed Node.js runtime serves a handler:
+ * `_HANDLER=<handler>.handler`, `LAMBDA_TASK_ROOT` holding the handler module. For the
+ * workloads twin the task root also holds `blob.bin`, the data the Rust module embeds, so
  * Node.js loads it rather than building it at load time.
  *
  * On a Node.js older than aws-lambda-ric supports, or when it cannot be installed, the
@@ -89,29 +124,38 @@ export async function nodeBaseline(
   mkdirSync(taskRoot, { recursive: true });
   copyFileSync(source, join(taskRoot, `${handler}.mjs`));
   if (handler === 'workloads') writeFileSync(join(taskRoot, 'blob.bin'), blobBytes());
+  return served(taskRoot, `${handler}.handler`, options);
+}
+
+/**
+ * The managed entry as packaged (`build/lambda/<handler>/`: the bundle, the `.wasm`) served
+ * by aws-lambda-ric like any Node.js function on Lambda, from a task root of links to the
+ * package's files (the package itself stays as `package` wrote it).
+ */
+export async function managedOnRic(
+  packageDir: string,
+  options: { cacheDir: string; name: string; settings: Partial<FunctionConfig> },
+): Promise<NodeBaseline> {
+  const taskRoot = join(options.cacheDir, 'managed-task', options.name);
+  rmSync(taskRoot, { recursive: true, force: true });
+  mkdirSync(taskRoot, { recursive: true });
+  for (const file of readdirSync(packageDir)) symlinkSync(resolve(packageDir, file), join(taskRoot, file));
+  return served(taskRoot, 'handler.handler', options);
+}
+
+async function served(
+  taskRoot: string,
+  handler: string,
+  options: { cacheDir: string; settings: Partial<FunctionConfig> },
+): Promise<NodeBaseline> {
   const base = { ...FUNCTION_DEFAULTS, ...options.settings, name: 'node', maxConcurrency: 1 };
-  const own = (fallback: string): NodeBaseline => ({
-    fn: { ...base, kind: 'node', code: taskRoot, handler: `${handler}.handler` },
-    servedBy: `the project's own runtime client on Node.js ${process.version}`,
-    fallback,
-  });
-  if (nodeMajor() < RIC_NODE_MAJOR) {
-    return own(
-      `${RIC_PACKAGE} 4 needs Node.js ≥ ${RIC_NODE_MAJOR} and this bench runs on ${process.version} (every Node.js-based variant runs on the bench's own Node.js, so they compare alike); run the bench on Node.js 22 or 24 for the aws-lambda-ric baseline`,
-    );
+  const ric = await ricBootstrap(taskRoot, options.cacheDir);
+  if ('fallback' in ric) {
+    return {
+      fn: { ...base, kind: 'node', code: taskRoot, handler },
+      servedBy: `the project's own runtime client on Node.js ${process.version}`,
+      fallback: ric.fallback,
+    };
   }
-  let entry: string;
-  try {
-    entry = await installRic(options.cacheDir);
-  } catch (err) {
-    return own((err as Error).message);
-  }
-  const bootstrap = join(taskRoot, 'bootstrap');
-  // Linux passes the rest of a `#!` line as one argument: node runs the client's entry.
-  writeFileSync(bootstrap, `#!${process.execPath} ${entry}\n`);
-  chmodSync(bootstrap, 0o755);
-  return {
-    fn: { ...base, kind: 'native', code: bootstrap, handler: `${handler}.handler` },
-    servedBy: `${RIC_PACKAGE} ${ricVersion(entry)} on Node.js ${process.version}`,
-  };
+  return { fn: { ...base, kind: 'native', code: ric.bootstrap, handler }, servedBy: ric.servedBy };
 }
