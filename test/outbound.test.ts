@@ -579,7 +579,11 @@ describe('OutboundClient against real servers on loopback', () => {
     let held = 0;
     const budget = {
       limit: 3000,
-      claim: (bytes: number) => (held + bytes > 3000 ? false : ((held += bytes), true)),
+      claim: (bytes: number) => {
+        if (held + bytes > 3000) return false;
+        held += bytes;
+        return true;
+      },
       release: (bytes: number) => {
         held -= bytes;
       },
