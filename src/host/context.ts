@@ -77,13 +77,13 @@ export function invokeContext(identity: FunctionIdentity, request: RequestFacts)
 
 /** The subset of the managed Node.js runtime's `context` object the host reads. */
 export interface NodeLambdaContext {
-  awsRequestId: string;
-  functionName: string;
-  functionVersion: string;
-  invokedFunctionArn: string;
+  awsRequestId?: string | undefined;
+  functionName?: string | undefined;
+  functionVersion?: string | undefined;
+  invokedFunctionArn?: string | undefined;
   memoryLimitInMB: string | number;
-  logGroupName: string;
-  logStreamName: string;
+  logGroupName?: string | undefined;
+  logStreamName?: string | undefined;
   getRemainingTimeInMillis(): number;
   identity?: unknown;
   clientContext?: unknown;
@@ -107,17 +107,19 @@ export function fromNodeContext(
   env: Readonly<Record<string, string | undefined>>,
   now: number = Date.now(),
 ): InvokeContext {
+  // Lambda fills every field; emulators (`serverless invoke local`, test harnesses) leave some
+  // out, and the guest ABI needs a string for each: fall back to what the environment says.
   return invokeContext(
     {
-      functionName: context.functionName,
-      functionVersion: context.functionVersion,
+      functionName: context.functionName ?? env.AWS_LAMBDA_FUNCTION_NAME ?? '',
+      functionVersion: context.functionVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
       memoryLimitMb: Number(context.memoryLimitInMB),
-      logGroupName: context.logGroupName,
-      logStreamName: context.logStreamName,
+      logGroupName: context.logGroupName ?? env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
+      logStreamName: context.logStreamName ?? env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
     },
     {
-      requestId: context.awsRequestId,
-      invokedFunctionArn: context.invokedFunctionArn,
+      requestId: context.awsRequestId ?? '',
+      invokedFunctionArn: context.invokedFunctionArn ?? '',
       deadlineMs: now + context.getRemainingTimeInMillis(),
       xrayTraceId: context.xRayTraceId ?? env._X_AMZN_TRACE_ID,
       clientContext: jsonOrUndefined(context.clientContext),
