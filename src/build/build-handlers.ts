@@ -63,6 +63,9 @@ export async function compileWorkspace(workspace: string, toolchain: Toolchain):
   const artifacts: Record<string, string> = {};
   await runCargo(toolchain, workspace, ['build', '--workspace', '--lib'], (artifact) => {
     if (!artifact.target?.crate_types?.includes('cdylib')) return;
+    // Some registry crates are cdylibs too (crc-fast, under the AWS SDK's checksums): only the
+    // workspace's own packages are handlers.
+    if (!artifact.package_id?.startsWith('path+')) return;
     const wasm = artifact.filenames?.find((file) => file.endsWith('.wasm'));
     const name = artifact.package_id ? packageName(artifact.package_id) : artifact.target.name;
     if (wasm && name) artifacts[name] = wasm;
