@@ -16,7 +16,14 @@ export const ALWAYS_GRANTED = [
   'AWS_LAMBDA_LOG_GROUP_NAME',
   'AWS_LAMBDA_LOG_STREAM_NAME',
   'TZ',
+  // Where the guest's AWS SDK sends (moto, LocalStack): the host signs only for the endpoint
+  // these name, so the guest must see the same values. Not secret.
+  'AWS_ENDPOINT_URL',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
 ] as const;
+
+/** `AWS_ENDPOINT_URL_<SERVICE>`: per-service endpoints, granted with `AWS_ENDPOINT_URL`. */
+const SERVICE_ENDPOINT = /^AWS_ENDPOINT_URL_[A-Z0-9_]+$/;
 
 /** Names the function configuration grants, comma-separated: `STAGE,TABLE_NAME`. */
 export const GRANT_VARIABLE = 'WASI_LAMBDA_ENV';
@@ -45,7 +52,8 @@ export function guestEnvironment(env: Readonly<Record<string, string | undefined
     );
   }
   const granted: Record<string, string> = {};
-  for (const name of [...ALWAYS_GRANTED, ...requested]) {
+  const endpoints = Object.keys(env).filter((name) => SERVICE_ENDPOINT.test(name));
+  for (const name of [...ALWAYS_GRANTED, ...endpoints, ...requested]) {
     const value = env[name];
     if (value !== undefined) granted[name] = value;
   }

@@ -61,6 +61,8 @@
 //! }
 //! ```
 
+#[cfg(feature = "aws")]
+pub mod aws;
 mod context;
 mod dispatch;
 mod error;
