@@ -102,6 +102,47 @@ describe('serverless package (osls), offline, without AWS credentials', () => {
     expect(zipEntries('build/lambda/fetch-native.zip')).toEqual(['bootstrap']);
   });
 
+  it('declares orders on an SQS queue, the role granting exactly its calls, the wasm guest under a matching grant', () => {
+    const arm = functionResource(template, 'orders-arm64');
+    const x86 = functionResource(template, 'orders-x86');
+    const native = functionResource(template, 'orders-native');
+    for (const wasm of [arm, x86]) {
+      const variables = (wasm.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables).toMatchObject({
+        ORDERS_TABLE: { Ref: 'OrdersTable' },
+        ORDERS_BUCKET: { Ref: 'OrdersBucket' },
+        WASI_LAMBDA_ENV: 'ORDERS_TABLE,ORDERS_BUCKET,WEBHOOK_URL',
+        WASI_LAMBDA_ALLOW_HOSTS: 'example.com',
+      });
+      expect(variables.WASI_LAMBDA_AWS).toEqual({
+        'Fn::Join': ['', ['dynamodb:table/', { Ref: 'OrdersTable' }, ',s3:', { Ref: 'OrdersBucket' }]],
+      });
+    }
+    expect((arm.Code as { S3Key: string }).S3Key).toBe((x86.Code as { S3Key: string }).S3Key);
+    expect(native).toMatchObject({ Runtime: 'provided.al2023', Handler: 'bootstrap' });
+    expect(Object.keys((native.Environment as { Variables: object }).Variables).sort()).toEqual([
+      'ORDERS_BUCKET',
+      'ORDERS_TABLE',
+      'WEBHOOK_URL',
+    ]);
+    const role = template.Resources.IamRoleLambdaExecution?.Properties as {
+      Policies: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] } }[];
+    };
+    const statements = role.Policies.flatMap((policy) => policy.PolicyDocument.Statement);
+    const grants = (action: string) => statements.filter((st) => st.Action.includes(action)).map((st) => st.Resource);
+    expect(grants('dynamodb:PutItem')).toEqual([{ 'Fn::GetAtt': ['OrdersTable', 'Arn'] }]);
+    expect(grants('s3:PutObject')).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['OrdersBucket', 'Arn'] }, '/orders/*']] },
+    ]);
+    const awsActions = statements.flatMap((st) => st.Action).filter((action) => /^(dynamodb|s3):/.test(action));
+    expect(awsActions.sort()).toEqual(['dynamodb:PutItem', 's3:PutObject']);
+    const mappings = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(3);
+    for (const mapping of mappings) {
+      expect(mapping.Properties).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    }
+  });
+
   it('declares the raw-bytes variant: the managed runtime hands over through AWS_LAMBDA_EXEC_WRAPPER', () => {
     expect(functionResource(template, 'hello-raw')).toMatchObject({
       Runtime: 'nodejs24.x',
@@ -143,9 +184,18 @@ describe('serverless package (osls), offline, without AWS credentials', () => {
       .map((r) => r.Properties.LogGroupName)
       .sort();
     expect(groups).toEqual(
-      ['fetch-arm64', 'fetch-native', 'fetch-x86', 'hello-arm64', 'hello-native', 'hello-raw', 'hello-x86'].map(
-        (name) => `/aws/lambda/${SERVICE}-dev-${name}`,
-      ),
+      [
+        'fetch-arm64',
+        'fetch-native',
+        'fetch-x86',
+        'hello-arm64',
+        'hello-native',
+        'hello-raw',
+        'hello-x86',
+        'orders-arm64',
+        'orders-native',
+        'orders-x86',
+      ].map((name) => `/aws/lambda/${SERVICE}-dev-${name}`),
     );
   });
 
