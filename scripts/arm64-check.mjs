@@ -7,13 +7,18 @@ import { join, resolve } from 'node:path';
 const root = resolve(process.argv[2] ?? '');
 const FIXTURES = 'test/fixtures/events';
 const stamp = JSON.parse(readFileSync('wasm-handlers/target/wasi-lambda/build-stamp.json', 'utf8'));
-const cases = readdirSync(FIXTURES).flatMap((handler) =>
-  readdirSync(join(FIXTURES, handler)).map((file) => ({
-    wasm: stamp.outputs[handler],
-    event: resolve(FIXTURES, handler, file),
-    name: `${handler}/${file}`,
-  })),
-);
+// Handlers whose events need services (orders: DynamoDB, S3, a webhook) are checked against
+// moto in test/aws-orders.test.ts; this check is offline.
+const NEEDS_SERVICES = new Set(['orders']);
+const cases = readdirSync(FIXTURES)
+  .filter((handler) => !NEEDS_SERVICES.has(handler))
+  .flatMap((handler) =>
+    readdirSync(join(FIXTURES, handler)).map((file) => ({
+      wasm: stamp.outputs[handler],
+      event: resolve(FIXTURES, handler, file),
+      name: `${handler}/${file}`,
+    })),
+  );
 const input = JSON.stringify(cases);
 const run = (command, args) =>
   JSON.parse(
