@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromNodeContext } from '../src/host/context.js';
-import { guestEnvironment } from '../src/lambda/guest-env.js';
+import { awsGuestVariables, guestEnvironment } from '../src/lambda/guest-env.js';
 
 describe('guestEnvironment', () => {
   const lambdaEnv = {
@@ -23,6 +23,16 @@ describe('guestEnvironment', () => {
       STAGE: 'prod',
       TABLE: 'orders',
     });
+  });
+
+  it('grants the AWS endpoints (moto, LocalStack) so the guest SDK sends where the host signs', () => {
+    const endpoints = { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:5001' };
+    expect(guestEnvironment({ ...lambdaEnv, ...endpoints })).toEqual({
+      AWS_REGION: 'eu-west-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'quotes',
+      ...endpoints,
+    });
+    expect(awsGuestVariables({ ...lambdaEnv, ...endpoints })).toEqual({ AWS_REGION: 'eu-west-1', ...endpoints });
   });
 
   it('refuses a configuration that lists credentials, naming them', () => {

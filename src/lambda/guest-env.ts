@@ -25,6 +25,25 @@ export const ALWAYS_GRANTED = [
 /** `AWS_ENDPOINT_URL_<SERVICE>`: per-service endpoints, granted with `AWS_ENDPOINT_URL`. */
 const SERVICE_ENDPOINT = /^AWS_ENDPOINT_URL_[A-Z0-9_]+$/;
 
+/**
+ * Where the guest's AWS SDK should send and in which region: what a function that calls AWS
+ * needs from its configuration besides its own variables. None of it is secret.
+ *
+ * ```ts
+ * awsGuestVariables({ AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_SECRET_ACCESS_KEY: 'x' });
+ * // { AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }
+ * ```
+ */
+export function awsGuestVariables(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const names = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'];
+  const granted: Record<string, string> = {};
+  for (const name of [...names, ...Object.keys(env).filter((key) => SERVICE_ENDPOINT.test(key))]) {
+    const value = env[name];
+    if (value !== undefined) granted[name] = value;
+  }
+  return granted;
+}
+
 /** Names the function configuration grants, comma-separated: `STAGE,TABLE_NAME`. */
 export const GRANT_VARIABLE = 'WASI_LAMBDA_ENV';
 

@@ -6,6 +6,7 @@ import { localFunction } from '../../build/local-functions.js';
 import type { FunctionKind } from '../../emulator/function-config.js';
 import { invokeViaEmulator } from '../../emulator/invoke-via-emulator.js';
 import { toError, WasiLambdaError } from '../../errors.js';
+import { awsGuestVariables } from '../../lambda/guest-env.js';
 import { parseBackend } from '../../lambda/host-config.js';
 import { dataExample, dataExampleNames } from '../../local/data-examples.js';
 import { invokeLocal } from '../../local/invoke-local.js';
@@ -65,12 +66,15 @@ export async function invokeCommand(options: InvokeCommandOptions): Promise<numb
   const event = options.dataExample === undefined ? await readEvent(options.event) : dataExample(options.dataExample);
   const handler = options.handler ?? defaultHandler(options.workspace);
   if (options.target !== undefined) return invokeTarget(options, handler, options.target as FunctionKind, event);
+  const aws = process.env.WASI_LAMBDA_AWS ? awsConfig(process.env) : undefined;
   const { outcome } = await invokeLocal({
     handler,
     event,
     workspace: options.workspace,
     logFormat: parseLogFormat(options.logFormat ?? process.env.AWS_LAMBDA_LOG_FORMAT, '--log-format'),
-    env: parseKeyValues(options.env),
+    // A function that may call AWS also sees its region and endpoint, as on Lambda, so its SDK
+    // sends where the host will sign; never the keys.
+    env: { ...(aws === undefined ? {} : awsGuestVariables(process.env)), ...parseKeyValues(options.env) },
     config: {
       memoryMb: options.memory,
       timeoutSeconds: options.timeout,
@@ -82,7 +86,7 @@ export async function invokeCommand(options: InvokeCommandOptions): Promise<numb
     // The grants a function's configuration would carry, from this process's environment (as
     // on Lambda), plus --allow-host; AWS calls are signed with this process's credentials.
     allowHosts: [...grantList(process.env.WASI_LAMBDA_ALLOW_HOSTS), ...options.allowHost],
-    aws: process.env.WASI_LAMBDA_AWS ? awsConfig(process.env) : undefined,
+    aws,
   });
   if (outcome.status === 'ok') {
     process.stdout.write(outcome.response);
