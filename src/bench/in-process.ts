@@ -85,6 +85,8 @@ export interface WasmInProcess {
   allowHosts?: EgressPolicy | undefined;
   /** AWS calls the host signs (`awsConfig`): also on a worker. */
   aws?: AwsConfig | undefined;
+  /** The guest's environment (for `aws`: its region and endpoint, `awsGuestVariables`). */
+  env?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -102,7 +104,7 @@ export async function wasmInProcess(
   const outbound = spec.allowHosts !== undefined || spec.aws !== undefined;
   const host = await loadHost({
     guest: spec.componentDir ? { kind: 'component', dir: spec.componentDir } : { kind: 'core', path: spec.path },
-    options: { instanceMode: spec.instanceMode },
+    options: { instanceMode: spec.instanceMode, env: spec.env },
     isolation: outbound ? 'worker' : 'inline',
     logSink: quiet,
     logFd: outbound ? openSync('/dev/null', 'w') : undefined,

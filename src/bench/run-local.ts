@@ -10,6 +10,7 @@ import { NATIVE_TARGET, resolveToolchain } from '../build/toolchain.js';
 import { Emulator } from '../emulator/emulator.js';
 import type { FunctionConfig } from '../emulator/function-config.js';
 import { processMemory } from '../emulator/process-stats.js';
+import { awsGuestVariables } from '../lambda/guest-env.js';
 import { parseEgressPolicy } from '../outbound/egress-policy.js';
 import { bridgeCost, signingCost, startLoopbackServer } from './host-costs.js';
 import { hostCost, type InProcessRun, nativeInProcess, nodeInProcess, wasmInProcess } from './in-process.js';
@@ -287,6 +288,8 @@ async function measureInProcess(
   const warmup = Math.max(3, Math.round(job.samples / 10));
   const allowHosts = job.egress ? parseEgressPolicy([job.egress], 'bench') : undefined;
   const aws = job.aws ? awsConfig(job.aws) : undefined;
+  // The guest sees its region and endpoint (never the keys), as on Lambda.
+  const env = job.aws ? awsGuestVariables(job.aws) : undefined;
   // The in-process answers must agree too, as the Invoke API's did.
   let referenceResponse: string | undefined;
   for (const v of variants) {
@@ -295,7 +298,7 @@ async function measureInProcess(
       case 'wasm-raw':
       case 'wasm-fresh':
         run = await wasmInProcess(
-          { path: v.fn.code, instanceMode: v.variant === 'wasm-fresh' ? 'fresh' : 'reuse', allowHosts, aws },
+          { path: v.fn.code, instanceMode: v.variant === 'wasm-fresh' ? 'fresh' : 'reuse', allowHosts, aws, env },
           job.event,
           job.samples,
           warmup,
@@ -303,7 +306,7 @@ async function measureInProcess(
         break;
       case 'wasm-component':
         run = await wasmInProcess(
-          { path: '', componentDir: v.fn.code, allowHosts, aws },
+          { path: '', componentDir: v.fn.code, allowHosts, aws, env },
           job.event,
           job.samples,
           warmup,
