@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionConfig } from '../src/emulator/function-config.js';
+import { countingProxy } from './support/counting-proxy.js';
 import { fn, type Running, startEmulator } from './support/emulator.js';
 import { bootstrapPath, componentDir, handlerPath } from './support/handlers.js';
 import { type Moto, startMoto } from './support/moto.js';
@@ -47,27 +48,6 @@ async function startWebhook(): Promise<Webhook> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/hooks/orders`, grant: `127.0.0.1:${port}`, ids, close: () => server.close() };
-}
-
-/** An HTTP proxy in front of moto that records what reaches it. */
-async function countingProxy(target: string): Promise<{ url: string; requests: string[]; close(): void }> {
-  const upstream = new URL(target);
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    requests.push(`${req.method} ${req.url} ${req.headers['x-amz-target'] ?? ''}`);
-    const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, requests, close: () => server.close() };
 }
 
 describe('orders: the AWS SDK for Rust in the guest, signed by the host, against moto with IAM enforced', () => {

@@ -15,6 +15,7 @@ import { WasiLambdaError } from '../src/errors.js';
 import { OutboundClient, type OutboundRequest } from '../src/outbound/client.js';
 import { NO_EGRESS, parseEgressPolicy } from '../src/outbound/egress-policy.js';
 import type { OutboundResult } from '../src/outbound/outbound-result.js';
+import { countingProxy } from './support/counting-proxy.js';
 import { type Moto, startMoto } from './support/moto.js';
 
 const REGION = 'eu-west-1';
@@ -394,27 +395,6 @@ describe('which AWS requests the host signs (genuine endpoints)', () => {
     );
   });
 });
-
-/** An HTTP proxy on loopback in front of moto that counts what reaches it. */
-async function countingProxy(target: string): Promise<{ url: string; requests: string[]; close(): void }> {
-  const upstream = new URL(target);
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, requests, close: () => server.close() };
-}
 
 /** An IAM Query API call to moto (moto's own setup, before it enforces authentication). */
 async function iam(endpoint: string, params: Record<string, string>): Promise<string> {
