@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildContext, outputDir } from '../build/build-handlers.js';
+import { bootstrapCargoArgs } from '../build/build-native.js';
 import { packageName, runCargo } from '../build/cargo.js';
 import { capture } from '../build/run.js';
 import { NATIVE_TARGET, resolveToolchain, type Toolchain } from '../build/toolchain.js';
@@ -64,19 +65,7 @@ export class NativeBench {
 
   /** The handler's `bootstrap` with the allocator, built as `wasi-lambda build --native` builds it. */
   async bootstrap(pkg: string, allocator: Allocator): Promise<string> {
-    return this.#build(pkg, allocator, [
-      'rustc',
-      '-p',
-      pkg,
-      '--lib',
-      '--crate-type',
-      'bin',
-      // As build-native.ts: a panic unwinds so it is reported like the wasm build's.
-      '--config',
-      'profile.release.panic="unwind"',
-      '--config',
-      'profile.release.strip=true',
-    ]);
+    return this.#build(pkg, allocator, bootstrapCargoArgs(pkg));
   }
 
   /** The in-process binary with the allocator. */

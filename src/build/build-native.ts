@@ -22,25 +22,32 @@ export interface NativeBuildResult {
   toolchain: string;
 }
 
+/**
+ * `cargo` arguments that build a handler crate's native `bootstrap`: its library compiled as an
+ * executable (the #[handler] macro supplies `main` on native targets), unwinding so a panic is
+ * reported like the wasm build's.
+ */
+export function bootstrapCargoArgs(pkg: string): string[] {
+  return [
+    'rustc',
+    '-p',
+    pkg,
+    '--lib',
+    '--crate-type',
+    'bin',
+    '--config',
+    'profile.release.panic="unwind"',
+    '--config',
+    'profile.release.strip=true',
+  ];
+}
+
 async function compileBootstrap(workspace: string, toolchain: Toolchain, pkg: string): Promise<string> {
   let executable: string | undefined;
   await runCargo(
     toolchain,
     workspace,
-    // The handler's library is compiled as an executable: the #[handler] macro supplies
-    // `main` on native targets. Unwinding lets a panic be reported like the wasm build does.
-    [
-      'rustc',
-      '-p',
-      pkg,
-      '--lib',
-      '--crate-type',
-      'bin',
-      '--config',
-      'profile.release.panic="unwind"',
-      '--config',
-      'profile.release.strip=true',
-    ],
+    bootstrapCargoArgs(pkg),
     (artifact) => {
       const isBootstrap =
         artifact.target?.crate_types?.includes('bin') && packageName(artifact.package_id ?? '') === pkg;
