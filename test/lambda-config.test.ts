@@ -35,6 +35,14 @@ describe('guestEnvironment', () => {
     expect(awsGuestVariables({ ...lambdaEnv, ...endpoints })).toEqual({ AWS_REGION: 'eu-west-1', ...endpoints });
   });
 
+  it('refuses an endpoint carrying user:password@ instead of showing the secret to the guest', () => {
+    for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3']) {
+      const env = { ...lambdaEnv, [name]: 'http://admin:hunter2@127.0.0.1:5000' };
+      expect(() => guestEnvironment(env)).toThrow(new RegExp(`${name} carries user:password@`));
+      expect(() => awsGuestVariables(env)).toThrow(/remove the credentials from the URL/);
+    }
+  });
+
   it('refuses a configuration that lists credentials, naming them', () => {
     expect(() => guestEnvironment({ ...lambdaEnv, WASI_LAMBDA_ENV: 'STAGE,AWS_SESSION_TOKEN' })).toThrow(
       /WASI_LAMBDA_ENV lists AWS_SESSION_TOKEN; AWS credentials are never passed to a wasm guest/,

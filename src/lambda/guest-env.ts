@@ -4,26 +4,63 @@ import { WasiLambdaError } from '../errors.js';
 export const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
 
 /**
+ * Where the guest's AWS SDK sends and in which region (moto, LocalStack): the host signs only
+ * for the endpoint these name, so the guest must see the same values. Not secret, as long as
+ * an endpoint carries no `user:password@` (refused below).
+ */
+const AWS_DESTINATION = [
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ENDPOINT_URL',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+] as const;
+
+/**
  * Lambda's descriptive, non-secret variables: a handler may read them just as a native
  * handler would.
  */
 export const ALWAYS_GRANTED = [
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
+  ...AWS_DESTINATION,
   'AWS_LAMBDA_FUNCTION_NAME',
   'AWS_LAMBDA_FUNCTION_VERSION',
   'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
   'AWS_LAMBDA_LOG_GROUP_NAME',
   'AWS_LAMBDA_LOG_STREAM_NAME',
   'TZ',
-  // Where the guest's AWS SDK sends (moto, LocalStack): the host signs only for the endpoint
-  // these name, so the guest must see the same values. Not secret.
-  'AWS_ENDPOINT_URL',
-  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
 ] as const;
 
 /** `AWS_ENDPOINT_URL_<SERVICE>`: per-service endpoints, granted with `AWS_ENDPOINT_URL`. */
 const SERVICE_ENDPOINT = /^AWS_ENDPOINT_URL_[A-Z0-9_]+$/;
+
+/**
+ * The values of `names` that are set, plus every `AWS_ENDPOINT_URL_<SERVICE>`. An endpoint URL
+ * with `user:password@` is refused rather than shown to the guest: those would be secrets.
+ */
+function pick(env: Readonly<Record<string, string | undefined>>, names: readonly string[]): Record<string, string> {
+  const granted: Record<string, string> = {};
+  for (const name of [...names, ...Object.keys(env).filter((key) => SERVICE_ENDPOINT.test(key))]) {
+    const value = env[name];
+    if (value === undefined) continue;
+    if (name.startsWith('AWS_ENDPOINT_URL') && carriesUserinfo(value)) {
+      throw new WasiLambdaError(
+        'INVALID_CONFIG',
+        `${name} carries user:password@, which the wasm guest would see; remove the credentials from the URL`,
+      );
+    }
+    granted[name] = value;
+  }
+  return granted;
+}
+
+function carriesUserinfo(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    // Not a URL at all: the AWS grant refuses it with its own message when it is used.
+    return value.includes('@');
+  }
+}
 
 /**
  * Where the guest's AWS SDK should send and in which region: what a function that calls AWS
@@ -35,13 +72,7 @@ const SERVICE_ENDPOINT = /^AWS_ENDPOINT_URL_[A-Z0-9_]+$/;
  * ```
  */
 export function awsGuestVariables(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const names = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'];
-  const granted: Record<string, string> = {};
-  for (const name of [...names, ...Object.keys(env).filter((key) => SERVICE_ENDPOINT.test(key))]) {
-    const value = env[name];
-    if (value !== undefined) granted[name] = value;
-  }
-  return granted;
+  return pick(env, AWS_DESTINATION);
 }
 
 /** Names the function configuration grants, comma-separated: `STAGE,TABLE_NAME`. */
@@ -70,11 +101,5 @@ export function guestEnvironment(env: Readonly<Record<string, string | undefined
         'Remove them from the list; call AWS from the host side instead.',
     );
   }
-  const granted: Record<string, string> = {};
-  const endpoints = Object.keys(env).filter((name) => SERVICE_ENDPOINT.test(name));
-  for (const name of [...ALWAYS_GRANTED, ...endpoints, ...requested]) {
-    const value = env[name];
-    if (value !== undefined) granted[name] = value;
-  }
-  return granted;
+  return pick(env, [...ALWAYS_GRANTED, ...requested]);
 }
