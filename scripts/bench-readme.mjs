@@ -30,6 +30,7 @@ const columns = [
   ['1 MB transform, in-process', 'transform-1mb', 'inProcess'],
   ['sieve, in-process', 'sieve', 'inProcess'],
   ['outbound GET, client', 'http-get', 'latency'],
+  ['DynamoDB GetItem, client', 'aws-getitem', 'latency'],
   ['cold start', 'cold-start', 'latency'],
 ];
 const lines = [
@@ -52,7 +53,7 @@ for (const variant of VARIANTS) {
   );
 }
 const bare = report.extras.bareNodeMs?.p50;
-if (bare !== undefined) lines.push(`| bare \`node\` (starts and exits) | | | | | | ${fmt(bare)} | |`);
+if (bare !== undefined) lines.push(`| bare \`node\` (starts and exits) |${' |'.repeat(columns.length - 1)} ${fmt(bare)} | |`);
 const x = report.extras;
 const costs = [
   x.hostCostUs &&
