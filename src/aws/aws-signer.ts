@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { OutboundRequest } from '../outbound/client.js';
 import { failure, type OutboundFailure } from '../outbound/outbound-result.js';
+import { HOP_BY_HOP } from '../outbound/request-headers.js';
 import type { CredentialSource } from './aws-config.js';
 import type { AwsTarget, GuestRequest } from './aws-request.js';
 import { NodeSha256 } from './node-sha256.js';
@@ -19,13 +20,7 @@ const DROPPED = new Set([
   'x-amz-content-sha256',
   'host',
   'content-length',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
+  ...HOP_BY_HOP,
 ]);
 
 /** Payload hashes S3 accepts whose body needs no per-chunk signature: signed as the guest chose. */

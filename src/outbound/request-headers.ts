@@ -11,7 +11,7 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * so they are dropped rather than refused (clients such as curl and hyper set `connection` or
  * `te` on their own, and refusing them would break ordinary code for no safety gained).
  */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
