@@ -53,7 +53,8 @@ for (const variant of VARIANTS) {
   );
 }
 const bare = report.extras.bareNodeMs?.p50;
-if (bare !== undefined) lines.push(`| bare \`node\` (starts and exits) |${' |'.repeat(columns.length - 1)} ${fmt(bare)} | |`);
+if (bare !== undefined)
+  lines.push(`| bare \`node\` (starts and exits) |${' |'.repeat(columns.length - 1)} ${fmt(bare)} | |`);
 const x = report.extras;
 const costs = [
   x.hostCostUs &&
