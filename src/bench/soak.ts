@@ -36,7 +36,7 @@ export interface SoakResult {
   concurrency: number;
   invocations: number;
   outcomes: Record<string, number>;
-  /** What was measured, e.g. `runtime processes: node …/wasm-runtime.mjs (pids 4242)`. */
+  /** What was measured, e.g. `runtime processes: node …/wasm-runtime.cjs (pids 4242)`. */
   measured: string;
   /** Every runtime process seen during the run, with its command line. */
   processes: { pid: number; command: string }[];

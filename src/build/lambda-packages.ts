@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WasiLambdaError } from '../errors.js';
@@ -25,7 +25,7 @@ const MODULE_PACKAGE_JSON = Buffer.from('{ "type": "module" }\n');
  * managed runtime and starts wasi-lambda's raw-bytes Runtime API client with the same Node.js.
  */
 const RAW_WRAPPER = Buffer.from(
-  '#!/bin/sh\n# wasi-lambda: serve this function with the raw-bytes runtime client instead of the managed loop.\nexec node "$(dirname "$0")/runtime.mjs"\n',
+  '#!/bin/sh\n# wasi-lambda: serve this function with the raw-bytes runtime client instead of the managed loop.\nexec node "$(dirname "$0")/runtime.cjs"\n',
 );
 
 /** A self-contained bundle shipped in this package's `dist/` (`lambda/handler.mjs`, …). */
@@ -40,22 +40,6 @@ function distFile(file: string): string {
     dir = parent;
   }
   throw new WasiLambdaError('INVALID_CONFIG', `dist/${file} is missing; run \`npm run build:js\` first`);
-}
-
-/**
- * The raw-bytes runtime client: its entry (shipped as `runtime.mjs`) and the chunks it imports
- * when a function uses them (`wasm-runtime-<hash>.mjs`, beside it; see scripts/build-js.mjs).
- */
-function rawRuntimeFiles(): { name: string; data: Buffer }[] {
-  const entry = distFile('runtime/wasm-runtime.mjs');
-  const dir = dirname(entry);
-  const chunks = readdirSync(dir)
-    .filter((name) => /^wasm-runtime-\w+\.mjs$/.test(name))
-    .sort();
-  return [
-    { name: 'runtime.mjs', data: readFileSync(entry) },
-    ...chunks.map((name) => ({ name, data: readFileSync(join(dir, name)) })),
-  ];
 }
 
 /**
@@ -78,7 +62,8 @@ export async function packageLambdaFunctions(
   const project = resolve(options.projectDir ?? '.');
   const out = join(project, PACKAGE_DIR);
   const bundle = readFileSync(distFile('lambda/handler.mjs'));
-  const runtime = rawRuntimeFiles();
+  // The raw-bytes runtime client, one CommonJS file (see scripts/build-js.mjs).
+  const runtime = readFileSync(distFile('runtime/wasm-runtime.cjs'));
   // The guest runs on a worker thread; its bundle sits beside the entry that starts it.
   const worker = readFileSync(distFile('lambda/guest-worker.mjs'));
   const { handlers } = await buildHandlers(options);
@@ -110,7 +95,7 @@ export async function packageLambdaFunctions(
       raw,
       zip([
         { name: 'wrapper', data: RAW_WRAPPER, mode: 0o755 },
-        ...runtime,
+        { name: 'runtime.cjs', data: runtime },
         { name: 'guest-worker.mjs', data: worker },
         { name: 'handler.wasm', data: readFileSync(wasm) },
       ]),

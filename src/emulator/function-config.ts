@@ -46,8 +46,9 @@ function packageRoot(): string {
   return dir;
 }
 
-function runtimeScript(name: string): string {
-  const path = join(packageRoot(), 'dist', 'runtime', `${name}.mjs`);
+/** A Runtime API client bundle in `dist/runtime/`, e.g. `wasm-runtime.cjs`. */
+function runtimeScript(file: string): string {
+  const path = join(packageRoot(), 'dist', 'runtime', file);
   if (!existsSync(path)) {
     throw new WasiLambdaError('INVALID_CONFIG', `${path} is missing; run \`npm run build:js\` first`);
   }
@@ -61,7 +62,7 @@ export function runtimeCommand(fn: FunctionConfig): { command: string; args: str
     case 'wasm':
       return {
         command: process.execPath,
-        args: [runtimeScript('wasm-runtime')],
+        args: [runtimeScript('wasm-runtime.cjs')],
         env:
           fn.backend === 'component'
             ? { WASI_LAMBDA_BACKEND: 'component', WASI_LAMBDA_COMPONENT: code }
@@ -72,7 +73,7 @@ export function runtimeCommand(fn: FunctionConfig): { command: string; args: str
     case 'node':
       return {
         command: process.execPath,
-        args: [runtimeScript('node-runtime')],
+        args: [runtimeScript('node-runtime.mjs')],
         env: { LAMBDA_TASK_ROOT: code, _HANDLER: fn.handler ?? 'index.handler' },
       };
   }
