@@ -92,3 +92,41 @@ describe('RuntimeApiClient keeps guest-chosen strings out of HTTP headers', () =
     }
   });
 });
+
+describe('RuntimeApiClient.preconnect', () => {
+  it('opens the connection before the first call, and that call uses it', async () => {
+    const connections: number[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'lambda-runtime-aws-request-id': 'req-1', 'lambda-runtime-deadline-ms': '1' });
+        res.end('{"n":1}');
+      });
+    });
+    server.on('connection', () => connections.push(performance.now()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const api = new RuntimeApiClient(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+      api.preconnect();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(connections).toHaveLength(1);
+      const next = await api.next();
+      expect(next.event.toString()).toBe('{"n":1}');
+      expect(connections).toHaveLength(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('a connection refused ahead of time is not an error until a call makes it one', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const api = new RuntimeApiClient(`127.0.0.1:${port}`);
+    api.preconnect();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(api.next()).rejects.toThrow(/ECONNREFUSED/);
+  });
+});

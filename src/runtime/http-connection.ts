@@ -235,6 +235,15 @@ export class HttpConnection {
     });
   }
 
+  /**
+   * Opens the connection now rather than at the first request, so its handshake overlaps
+   * whatever the caller does meanwhile. A connection that fails or closes before then is
+   * opened again by `request`.
+   */
+  open(): void {
+    this.#connect();
+  }
+
   close(): void {
     this.#drop(this.#socket, protocolError('the connection was closed'));
   }

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const api = new RuntimeApiClient(address);
+  api.preconnect();
   // Read once: the function's identity does not change within an execution environment.
   const identity = functionIdentity(env);
   let host: FunctionHost;
