@@ -15,6 +15,12 @@ export interface FunctionHost {
   invoke(event: Uint8Array, ctx: InvokeContext): InvokeOutcome | Promise<InvokeOutcome>;
   /** Instances created so far: 1 plus one per instance replaced (failure, `fresh`, timeout). */
   readonly instanceCount: number;
+  /**
+   * Between invocations: makes sure an initialised instance waits for the next one (in `fresh`
+   * mode, or after a failure replaced the instance), so the next invocation does not pay for
+   * instantiating it. Hosts that prepare by themselves leave it out.
+   */
+  prepare?(): void;
   /** Releases threads and instances; the host cannot be used afterwards. */
   close?(): Promise<void>;
 }

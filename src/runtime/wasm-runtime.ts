@@ -77,6 +77,13 @@ async function main(): Promise<void> {
     }
     if (outcome.status === 'ok') await api.respond(next.requestId, outcome.response);
     else await api.fail(next.requestId, outcome.error);
+    // `fresh` mode (or an instance replaced after a failure): instantiate the next instance now,
+    // with the response out and before asking for the next event (after which Lambda may
+    // freeze the environment), not at the start of the next invocation. A failure here is not
+    // lost: the next invocation instantiates again and reports it.
+    try {
+      host.prepare?.();
+    } catch {}
   }
 }
 
