@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import {
-  MAX_REQUEST_BODY_BYTES,
   OutboundClient,
   type OutboundClientOptions,
   type OutboundRequest,
@@ -8,6 +7,7 @@ import {
 } from '../outbound/client.js';
 import { type EgressPolicy, type HostGrant, parseGrant } from '../outbound/egress-policy.js';
 import { failure, type OutboundFailure, type OutboundResult } from '../outbound/outbound-result.js';
+import { MAX_REQUEST_BODY_BYTES } from '../outbound/request-limits.js';
 import type { AwsConfig } from './aws-config.js';
 import { AWS_GRANT_VARIABLE } from './aws-grant.js';
 import { classifyAwsRequest } from './aws-request.js';

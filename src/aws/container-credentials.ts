@@ -1,6 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import type { AwsIdentity, CredentialSource } from './aws-config.js';
+
+/**
+ * The authorization token file (`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`), read when credentials
+ * are fetched; `node:fs/promises` is loaded then, not at every cold start.
+ */
+async function readTokenFile(path: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(path, 'utf8');
+}
 
 /** Refreshed this long before they expire, so a request is never signed with keys about to lapse. */
 const REFRESH_BEFORE_MS = 5 * 60_000;
@@ -60,8 +68,7 @@ export class ContainerCredentials implements CredentialSource {
   }
 
   async #fetch(): Promise<AwsIdentity> {
-    const token =
-      this.#token.file !== undefined ? (await readFile(this.#token.file, 'utf8')).trim() : this.#token.value;
+    const token = this.#token.file !== undefined ? (await readTokenFile(this.#token.file)).trim() : this.#token.value;
     let response: Response;
     try {
       response = await fetch(this.#url, {

@@ -1,6 +1,7 @@
 import { WasiLambdaError } from '../errors.js';
-import { MAX_METHOD_BYTES, MAX_REQUEST_BODY_BYTES, MAX_URL_BYTES, type OutboundRequest } from '../outbound/client.js';
+import type { OutboundRequest } from '../outbound/client.js';
 import { MAX_REQUEST_HEADER_BYTES } from '../outbound/request-headers.js';
+import { MAX_METHOD_BYTES, MAX_REQUEST_BODY_BYTES, MAX_URL_BYTES } from '../outbound/request-limits.js';
 import type { GuestMemory } from './guest-memory.js';
 import type { GuestHttpResult, GuestOutbound } from './guest-outbound.js';
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { AwsConfig } from '../aws/aws-config.js';
 import { toError, WasiLambdaError } from '../errors.js';
 import type { OutboundClientOptions } from '../outbound/client.js';
@@ -45,7 +45,10 @@ export interface HostConfig {
 async function compileCore(path: string, maxMemoryPages: number | undefined): Promise<WebAssembly.Module> {
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = await readFile(path);
+    // Read synchronously: this is the init phase, with nothing else to run meanwhile, and
+    // the promise API's open/stat/read/close round trips through libuv's thread pool
+    // showed up as milliseconds of a cold start.
+    bytes = readFileSync(path);
   } catch (err) {
     throw new WasiLambdaError('HANDLER_NOT_FOUND', `cannot read ${path}: ${toError(err).message}`, { cause: err });
   }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { toError, WasiLambdaError } from '../errors.js';
 import { fdSink } from '../logging/fd-sink.js';
 import type { LogFormat } from '../logging/log-format.js';
@@ -118,7 +118,7 @@ export class WasmHost implements FunctionHost {
   static async fromFile(path: string, options: WasmHostOptions = {}): Promise<WasmHost> {
     let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = await readFile(path);
+      bytes = readFileSync(path);
     } catch (err) {
       throw new WasiLambdaError('HANDLER_NOT_FOUND', `cannot read ${path}: ${toError(err).message}`, { cause: err });
     }

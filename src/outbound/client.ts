@@ -5,18 +5,9 @@ import { checkEgress, type EgressTarget, parseRequestUrl, type Resolver, systemR
 import type { EgressPolicy } from './egress-policy.js';
 import { failure, type OutboundFailure, type OutboundResult } from './outbound-result.js';
 import { checkMethod, requestHeaders, responseHeaders } from './request-headers.js';
+import { MAX_METHOD_BYTES, MAX_REQUEST_BODY_BYTES, MAX_URL_BYTES } from './request-limits.js';
 import { cachedResolver } from './resolution-cache.js';
 
-/** Lambda's synchronous payload limit: a request body the guest could hold is no larger. */
-export const MAX_REQUEST_BODY_BYTES = 6 * 1024 * 1024;
-/**
- * The longest URL sent. Servers refuse far less (8 KiB is common; Node's own server allows 16
- * KiB for the request line and headers together): this only keeps a guest from handing the
- * host a URL the size of its memory.
- */
-export const MAX_URL_BYTES = 64 * 1024;
-/** The longest method name sent: methods are short tokens. */
-export const MAX_METHOD_BYTES = 64;
 export const DEFAULT_MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 /** Connections to one origin at once; more calls wait for a free one (within their deadline). */
 export const DEFAULT_MAX_SOCKETS_PER_ORIGIN = 16;
