@@ -51,4 +51,20 @@ describe('GuestMemory', () => {
     violation(() => guest.write(guest.byteLength - 2, new Uint8Array([7, 7, 7]), 'tail'));
     expect([...guest.copyOut(guest.byteLength - 2, 2, 'tail')]).toEqual([9, 9]);
   });
+
+  it('copies out into a buffer of its own, which the guest cannot change afterwards', () => {
+    guest.write(64, new Uint8Array([1, 2, 3]), 'response');
+    const copy = guest.copyOut(64, 3, 'response');
+    guest.write(64, new Uint8Array([7, 7, 7]), 'response');
+    expect([...copy]).toEqual([1, 2, 3]);
+    // Offset 0 over the whole buffer: what a worker transfers, and what `.buffer` readers expect.
+    expect(copy.byteOffset).toBe(0);
+    expect(copy.buffer.byteLength).toBe(3);
+  });
+
+  it('writes an ASCII string after the memory grew, through the new buffer', () => {
+    memory.grow(1);
+    guest.writeAscii(guest.byteLength - 5, 'hello', 'request-id');
+    expect(new TextDecoder().decode(guest.view(guest.byteLength - 5, 5, 'request-id'))).toBe('hello');
+  });
 });

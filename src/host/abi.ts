@@ -111,9 +111,11 @@ export type HandleResult = { ok: true; body: Uint8Array } | { ok: false; errorTy
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Any UTF-16 code unit above 0x7f (surrogates included); a regular expression beats a loop of `charCodeAt`. */
+const NON_ASCII = /[\u0080-\uffff]/;
+
 function isAscii(value: string): boolean {
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
-  return true;
+  return !NON_ASCII.test(value);
 }
 
 class Lowering {
