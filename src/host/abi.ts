@@ -177,7 +177,10 @@ function lowerArgs(exports: HandlerExports, memory: GuestMemory, event: Uint8Arr
   low.string(args + 24, ctx.functionVersion, 'function-version');
   low.string(args + 32, ctx.invokedFunctionArn, 'invoked-function-arn');
   memory.setU32(args + 40, ctx.memoryLimitMb, 'memory-limit-mb');
-  memory.setU64(args + 48, BigInt(Math.max(0, Math.trunc(ctx.deadlineMs))), 'deadline-ms');
+  // A u64 as two u32 halves: exact for any deadline below 2^53, with no BigInt per call.
+  const deadline = Math.max(0, Math.trunc(ctx.deadlineMs));
+  memory.setU32(args + 48, deadline % 0x1_0000_0000, 'deadline-ms');
+  memory.setU32(args + 52, Math.floor(deadline / 0x1_0000_0000), 'deadline-ms');
   low.string(args + 56, ctx.logGroupName, 'log-group-name');
   low.string(args + 64, ctx.logStreamName, 'log-stream-name');
   low.optionString(args + 72, ctx.xrayTraceId, 'xray-trace-id');

@@ -112,8 +112,4 @@ export class GuestMemory {
   setU32(ptr: number, value: number, what: string): void {
     this.#data().setUint32(this.check(ptr, 4, what), value >>> 0, true);
   }
-
-  setU64(ptr: number, value: bigint, what: string): void {
-    this.#data().setBigUint64(this.check(ptr, 8, what), value, true);
-  }
 }
