@@ -31,7 +31,17 @@ const run = (command, args) =>
   );
 
 const x86 = run(process.execPath, ['scripts/invoke-cases.mjs']);
-const arm = run('qemu-aarch64-static', ['-L', root, join(root, 'usr/bin/node'), 'scripts/invoke-cases.mjs']);
+const armNode = ['-L', root, join(root, 'usr/bin/node')];
+// Debian's arm64 Node.js is 18, older than the package supports (Node.js 20.19+, which has
+// `process.getBuiltinModule`): the host's randomness falls back to Web Crypto there, whose global
+// Node.js 18 keeps behind a flag.
+const armMajor = Number(
+  execFileSync('qemu-aarch64-static', [...armNode, '--version'], { encoding: 'utf8' })
+    .slice(1)
+    .split('.')[0],
+);
+const webCrypto = armMajor < 20 ? ['--experimental-global-webcrypto'] : [];
+const arm = run('qemu-aarch64-static', [...armNode, ...webCrypto, 'scripts/invoke-cases.mjs']);
 let failures = 0;
 for (const [i, c] of cases.entries()) {
   const same = x86.results[i] === arm.results[i];
