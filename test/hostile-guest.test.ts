@@ -35,6 +35,28 @@ async function hostFor(bytes: Uint8Array<ArrayBuffer>, maxMemoryPages?: number) 
 }
 
 describe('a guest that breaks the ABI gets a typed error, and the host survives', () => {
+  it('a cabi_realloc that grows memory on every call still gets every context string intact', async () => {
+    // Each allocation lands in a page that did not exist when the host began lowering: the
+    // host's cached views of memory (including the Buffer its latin1 writes use) must follow.
+    const grower = `(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+        (i32.mul (memory.grow (i32.const 1)) (i32.const 65536)))
+      (func (export "cabi_post_handle") (param i32))
+      (func (export "handle") (param $args i32) (result i32)
+        ;; ok(the request-id string) at offset 64
+        (i32.store8 (i32.const 64) (i32.const 0))
+        (i32.store (i32.const 68) (i32.load offset=8 (local.get $args)))
+        (i32.store (i32.const 72) (i32.load offset=12 (local.get $args)))
+        (i32.const 64)))`;
+    const { host } = await hostFor((await parse(grower)) as Uint8Array<ArrayBuffer>);
+    for (const requestId of ['a1b2c3d4-0000-4000-8000-000000000001', 'second-call']) {
+      const outcome = host.invoke(encode('{}'), { ...testContext(), requestId });
+      expect(outcome).toEqual({ status: 'ok', response: encode(requestId) });
+    }
+  });
+
   it('refuses a result pointer outside memory (high bit set)', async () => {
     const { host } = await hostFor(await guest('(i32.const -16)'));
     for (let i = 0; i < 3; i++) {
