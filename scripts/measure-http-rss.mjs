@@ -29,7 +29,7 @@ const url = `http://127.0.0.1:${port}/echo`;
 // Memory: [0, 64 KiB) data, the request body at 64 KiB, responses above it (reset each call).
 const heap = 65536 + bodyBytes;
 const pages = Math.ceil((heap + IN_FLIGHT * (bodyBytes + 4096) + 65536) / 65536);
-const HTTP = 'wasi-lambda:handler/http@0.1.0';
+const HTTP = 'wasi-lambda:handler/http@0.2.0';
 const wat = `(module
   (import "${HTTP}" "send" (func $send (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (import "${HTTP}" "take" (func $take (param i32 i32)))

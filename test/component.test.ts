@@ -1,12 +1,13 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transpileBytes, writeFiles } from '@bytecodealliance/jco-transpile';
-import { componentWit } from '@bytecodealliance/jco-transpile/wasm-tools';
+import { componentWit, parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateComponent } from '../src/component/build-components.js';
 import { componentize, readWorldWit } from '../src/component/componentize.js';
 import { WasiLambdaError } from '../src/errors.js';
+import { identityOf } from '../src/host/context.js';
 import { WasmHost } from '../src/host/wasm-host.js';
 import { decode, encode, handlerPath, testContext } from './support/handlers.js';
 
@@ -18,7 +19,14 @@ async function transpiledHandle(name: string): Promise<ComponentHandle> {
   // Inside the project, so the generated module resolves @bytecodealliance/preview2-shim.
   const outDir = join('wasm-handlers', 'target', 'jco-test', name);
   await mkdir(outDir, { recursive: true });
-  const { files } = await transpileBytes(component, { name, outDir: `${outDir}/` });
+  // The world's `environment` import, answered as the direct host answers it for `testContext`.
+  const identity = identityOf(testContext());
+  await writeFile(join(outDir, 'environment.js'), `export const identity = () => (${JSON.stringify(identity)});\n`);
+  const { files } = await transpileBytes(component, {
+    name,
+    outDir: `${outDir}/`,
+    map: { 'wasi-lambda:handler/environment': './environment.js' },
+  });
   await writeFiles(files);
   const module = (await import(pathToFileURL(join(outDir, `${name}.js`)).href)) as { handle: ComponentHandle };
   return module.handle;
@@ -33,7 +41,7 @@ describe('the core module as a WebAssembly component (jco)', () => {
     const component = await componentize(await readFile(handlerPath('hello')));
     const wit = await componentWit(component);
     expect(wit).toMatch(/export handle: func\(event: list<u8>, ctx: context\) -> result<list<u8>, handler-error>;/);
-    expect(wit).toContain('use wasi-lambda:handler/types@0.1.0.{context, handler-error}');
+    expect(wit).toContain('use wasi-lambda:handler/types@0.2.0.{context, handler-error}');
   });
 
   describe.each([
@@ -109,11 +117,16 @@ describe('wasi-lambda build --component validation', () => {
   it('rejects a component made against another version of the world, saying what differs', async () => {
     const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
     const otherWit = (await readWorldWit()).replace(
-      'package wasi-lambda:handler@0.1.0;',
       'package wasi-lambda:handler@0.2.0;',
+      'package wasi-lambda:handler@0.3.0;',
     );
+    // A module that imports nothing from the world, so that it can be embedded in either version.
+    const core = await parse(`(module (memory (export "memory") 1)
+      (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 8))
+      (func (export "cabi_post_handle") (param i32))
+      (func (export "handle") (param i32) (result i32) (i32.const 0)))`);
     const embedded = await componentEmbed({
-      binary: await readFile(handlerPath('hello')),
+      binary: core,
       witSource: otherWit,
       world: 'lambda-handler',
     });
@@ -122,6 +135,6 @@ describe('wasi-lambda build --component validation', () => {
     const err = await validateComponent(component).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WasiLambdaError);
     expect((err as WasiLambdaError).code).toBe('CONTRACT_MISSING');
-    expect((err as WasiLambdaError).message).toContain('types@0.2.0');
+    expect((err as WasiLambdaError).message).toContain('types@0.3.0');
   });
 });

@@ -15,7 +15,7 @@ import { decode, encode, testContext } from './support/handlers.js';
 
 /** The worker bundle the global setup built; the TypeScript sources cannot run as a worker. */
 const WORKER = resolve('dist/guest-worker.mjs');
-const HTTP = 'wasi-lambda:handler/http@0.1.0';
+const HTTP = 'wasi-lambda:handler/http@0.2.0';
 
 interface Server {
   port: number;

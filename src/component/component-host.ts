@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { toError, WasiLambdaError } from '../errors.js';
 import { compileGuest } from '../host/compile.js';
-import type { InvokeContext } from '../host/context.js';
+import { type FunctionIdentity, functionIdentity, type InvokeContext, identityOf } from '../host/context.js';
 import type { FunctionHost } from '../host/function-host.js';
 import { GuestLog } from '../host/guest-log.js';
 import { unsupportedOutbound } from '../host/guest-outbound.js';
@@ -60,6 +60,7 @@ export class ComponentHost implements FunctionHost {
   readonly #log: GuestLog;
   readonly #options: WasmHostOptions;
   #component: HandlerComponent | undefined;
+  #identity: FunctionIdentity | undefined;
   /** The current invocation's deadline, which bounds every sleep the guest asks for. */
   #deadline: number | undefined;
   #instances = 0;
@@ -68,6 +69,7 @@ export class ComponentHost implements FunctionHost {
     this.#instantiate = instantiate;
     this.#cores = cores;
     this.#options = options;
+    this.#identity = options.identity;
     this.#log = new GuestLog(options.logFormat ?? 'text', options.logSink ?? fdSink(1));
   }
 
@@ -116,6 +118,8 @@ export class ComponentHost implements FunctionHost {
   invoke(event: Uint8Array, ctx: InvokeContext): InvokeOutcome {
     this.#log.begin(ctx.requestId);
     this.#deadline = ctx.deadlineMs;
+    // As `WasmHost`: passed once, kept for the life of the host.
+    this.#identity ??= identityOf(ctx);
     const started = Date.now();
     try {
       const component = this.#ensureInstance();
@@ -163,6 +167,10 @@ export class ComponentHost implements FunctionHost {
       write: (stream, bytes) => this.#log.write(stream, bytes),
       deadline: () => this.#deadline,
     });
+    // jco lowers the record (its fields camel-cased) into the guest's own allocations.
+    imports['wasi-lambda:handler/environment'] = {
+      identity: (): FunctionIdentity => this.#identity ?? functionIdentity({}),
+    };
     imports['wasi-lambda:handler/http'] = httpComponentImports(
       this.#options.outbound ?? unsupportedOutbound,
       () => this.#deadline ?? Date.now(),

@@ -11,9 +11,14 @@
  */
 import { WasiLambdaError } from '../errors.js';
 import { exportedFunctionTypes } from './compile.js';
-import type { InvokeContext } from './context.js';
+import type { RequestFacts } from './context.js';
 import type { GuestMemory } from './guest-memory.js';
 import { MAX_RESPONSE_BYTES, responseTooLarge } from './lambda-limits.js';
+
+/** The WIT package of the worlds, whose version a module's imports name (`…/http@0.2.0`). */
+export const WIT_PACKAGE = 'wasi-lambda:handler';
+/** Bumped with every change to the worlds' ABI: a module built for another is refused. */
+export const WIT_VERSION = '0.2.0';
 
 /** The core exports of a module built for the world. */
 export interface HandlerExports {
@@ -62,6 +67,16 @@ export function checkContract(module: WebAssembly.Module): void {
         `a handler defines and exports its own memory and tables${flag}`,
     );
   }
+  const stale = WebAssembly.Module.imports(module).find(
+    (i) => i.module.startsWith(`${WIT_PACKAGE}/`) && !i.module.endsWith(`@${WIT_VERSION}`),
+  );
+  if (stale) {
+    throw new WasiLambdaError(
+      'CONTRACT_MISSING',
+      `the module imports \`${stale.module}\`, but this host implements ${WIT_PACKAGE}@${WIT_VERSION}: ` +
+        'rebuild it with the same wasi-lambda version as the host (`wasi-lambda build`)',
+    );
+  }
   const exported = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
   const missing = [...REQUIRED.keys()].filter((name) => !exported.has(name));
   if (missing.length > 0) {
@@ -96,7 +111,7 @@ export function checkContract(module: WebAssembly.Module): void {
 }
 
 /** Size and alignment of the argument tuple `(list<u8>, context)`. */
-const ARGS_SIZE = 120;
+const ARGS_SIZE = 80;
 const ARGS_ALIGN = 8;
 /** Size of `result<list<u8>, handler-error>`. */
 const RESULT_SIZE = 20;
@@ -118,14 +133,22 @@ function isAscii(value: string): boolean {
   return !NON_ASCII.test(value);
 }
 
-class Lowering {
+/**
+ * Lowers values into guest memory through the guest's own `cabi_realloc`, every allocation
+ * checked for alignment and bounds: the arguments of `handle`, and the results of imports.
+ *
+ * ```ts
+ * new Lowering(exports.cabi_realloc, memory).string(ret, 'quotes', 'function-name');
+ * ```
+ */
+export class Lowering {
   constructor(
-    private readonly exports: HandlerExports,
+    private readonly realloc: HandlerExports['cabi_realloc'],
     private readonly memory: GuestMemory,
   ) {}
 
   alloc(align: number, size: number, what: string): number {
-    const ptr = this.exports.cabi_realloc(0, 0, align, size) >>> 0;
+    const ptr = this.realloc(0, 0, align, size) >>> 0;
     if (ptr % align !== 0) {
       throw new WasiLambdaError(
         'GUEST_ABI_VIOLATION',
@@ -168,25 +191,20 @@ class Lowering {
   }
 }
 
-function lowerArgs(exports: HandlerExports, memory: GuestMemory, event: Uint8Array, ctx: InvokeContext): number {
-  const low = new Lowering(exports, memory);
+function lowerArgs(exports: HandlerExports, memory: GuestMemory, event: Uint8Array, ctx: RequestFacts): number {
+  const low = new Lowering(exports.cabi_realloc, memory);
   const args = low.alloc(ARGS_ALIGN, ARGS_SIZE, 'the argument tuple');
   low.bytes(args, event, 'the event');
   low.string(args + 8, ctx.requestId, 'request-id');
-  low.string(args + 16, ctx.functionName, 'function-name');
-  low.string(args + 24, ctx.functionVersion, 'function-version');
-  low.string(args + 32, ctx.invokedFunctionArn, 'invoked-function-arn');
-  memory.setU32(args + 40, ctx.memoryLimitMb, 'memory-limit-mb');
+  low.string(args + 16, ctx.invokedFunctionArn, 'invoked-function-arn');
   // A u64 as two u32 halves: exact for any deadline below 2^53, with no BigInt per call.
   const deadline = Math.max(0, Math.trunc(ctx.deadlineMs));
-  memory.setU32(args + 48, deadline % 0x1_0000_0000, 'deadline-ms');
-  memory.setU32(args + 52, Math.floor(deadline / 0x1_0000_0000), 'deadline-ms');
-  low.string(args + 56, ctx.logGroupName, 'log-group-name');
-  low.string(args + 64, ctx.logStreamName, 'log-stream-name');
-  low.optionString(args + 72, ctx.xrayTraceId, 'xray-trace-id');
-  low.optionString(args + 84, ctx.clientContext, 'client-context');
-  low.optionString(args + 96, ctx.identity, 'identity');
-  low.optionString(args + 108, ctx.tenantId, 'tenant-id');
+  memory.setU32(args + 24, deadline % 0x1_0000_0000, 'deadline-ms');
+  memory.setU32(args + 28, Math.floor(deadline / 0x1_0000_0000), 'deadline-ms');
+  low.optionString(args + 32, ctx.xrayTraceId, 'xray-trace-id');
+  low.optionString(args + 44, ctx.clientContext, 'client-context');
+  low.optionString(args + 56, ctx.identity, 'identity');
+  low.optionString(args + 68, ctx.tenantId, 'tenant-id');
   return args;
 }
 
@@ -224,15 +242,16 @@ function liftResult(memory: GuestMemory, ret: number): HandleResult {
 }
 
 /**
- * Calls `handle` with the event and context and returns what it produced, copied out of
- * guest memory. Throws `GUEST_ABI_VIOLATION` when the guest breaks the ABI; a trap
+ * Calls `handle` with the event and the invocation's context (the request's facts; the
+ * function's identity the guest asks for once, through `environment-import.ts`) and returns
+ * what it produced, copied out of guest memory. Throws `GUEST_ABI_VIOLATION` when the guest breaks the ABI; a trap
  * propagates as the engine's `WebAssembly.RuntimeError` (or `RangeError` on stack overflow).
  */
 export function callHandle(
   exports: HandlerExports,
   memory: GuestMemory,
   event: Uint8Array,
-  ctx: InvokeContext,
+  ctx: RequestFacts,
 ): HandleResult {
   const args = lowerArgs(exports, memory, event, ctx);
   const ret = exports.handle(args) >>> 0;

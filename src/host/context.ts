@@ -75,6 +75,19 @@ export function invokeContext(identity: FunctionIdentity, request: RequestFacts)
   };
 }
 
+/**
+ * The identity half of a context: what a host answers the guest's `environment.identity` with
+ * when it was not configured with one.
+ *
+ * ```ts
+ * const identity = identityOf(ctx); // { functionName, functionVersion, memoryLimitMb, … }
+ * ```
+ */
+export function identityOf(ctx: InvokeContext): FunctionIdentity {
+  const { functionName, functionVersion, memoryLimitMb, logGroupName, logStreamName } = ctx;
+  return { functionName, functionVersion, memoryLimitMb, logGroupName, logStreamName };
+}
+
 /** The subset of the managed Node.js runtime's `context` object the host reads. */
 export interface NodeLambdaContext {
   awsRequestId?: string | undefined;

@@ -2,11 +2,12 @@ import { WasiLambdaError } from '../errors.js';
 import type { OutboundRequest } from '../outbound/client.js';
 import { MAX_REQUEST_HEADER_BYTES } from '../outbound/request-headers.js';
 import { MAX_METHOD_BYTES, MAX_REQUEST_BODY_BYTES, MAX_URL_BYTES } from '../outbound/request-limits.js';
+import { WIT_PACKAGE, WIT_VERSION } from './abi.js';
 import type { GuestMemory } from './guest-memory.js';
 import type { GuestHttpResult, GuestOutbound } from './guest-outbound.js';
 
 /** The core module name the SDK imports the WIT interface `wasi-lambda:handler/http` under. */
-export const HTTP_IMPORT_MODULE = 'wasi-lambda:handler/http@0.1.0';
+export const HTTP_IMPORT_MODULE = `${WIT_PACKAGE}/http@${WIT_VERSION}`;
 
 /** Headers one request may carry; the engine bounds their bytes. */
 const MAX_HEADERS = 1024;

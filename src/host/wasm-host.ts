@@ -7,7 +7,8 @@ import { Preview1 } from '../wasi/preview1.js';
 import { DeadlineExceeded } from '../wasi/sleep.js';
 import { callHandle, callInit, checkContract, type HandlerExports, type InitResult } from './abi.js';
 import { compileGuest } from './compile.js';
-import type { InvokeContext } from './context.js';
+import { type FunctionIdentity, functionIdentity, type InvokeContext, identityOf } from './context.js';
+import { ENVIRONMENT_IMPORT_MODULE, environmentImports } from './environment-import.js';
 import type { FunctionHost } from './function-host.js';
 import { GuestLog } from './guest-log.js';
 import { GuestMemory } from './guest-memory.js';
@@ -29,6 +30,12 @@ export interface TmpGrant {
 }
 
 export interface WasmHostOptions {
+  /**
+   * What the guest's `environment.identity` answers: the function's name, version, memory and
+   * log group and stream, the same for every invocation. The entries read it from Lambda's
+   * environment (`functionIdentity`). Unset: taken from the first invocation's context.
+   */
+  identity?: FunctionIdentity | undefined;
   /** The guest's entire environment. Nothing from the host's leaks in. */
   env?: Readonly<Record<string, string>> | undefined;
   /** `argv[0]` the guest sees; defaults to the function name. */
@@ -87,6 +94,7 @@ export class WasmHost implements FunctionHost {
   readonly #tmp: TmpGrant | undefined;
   readonly #log: GuestLog;
   readonly #outbound: GuestOutbound;
+  #identity: FunctionIdentity | undefined;
   #instance: LiveInstance | undefined;
   #instances = 0;
   /** The current invocation's deadline, which bounds every sleep the guest asks for. */
@@ -100,6 +108,7 @@ export class WasmHost implements FunctionHost {
     this.#fresh = options.instanceMode === 'fresh';
     this.#tmp = options.tmp;
     this.#outbound = options.outbound ?? unsupportedOutbound;
+    this.#identity = options.identity;
     this.#log = new GuestLog(options.logFormat ?? 'text', options.logSink ?? fdSink(1));
   }
 
@@ -147,6 +156,8 @@ export class WasmHost implements FunctionHost {
   invoke(event: Uint8Array, ctx: InvokeContext): InvokeOutcome {
     this.#log.begin(ctx.requestId);
     this.#deadline = ctx.deadlineMs;
+    // Passed once: a guest keeps the identity it was given for the life of its instance.
+    this.#identity ??= identityOf(ctx);
     const started = Date.now();
     try {
       const live = this.#instance ?? this.#instantiate();
@@ -194,14 +205,20 @@ export class WasmHost implements FunctionHost {
     });
     let binding: ImportBinding | undefined;
     const bound = (): ImportBinding => {
-      if (binding === undefined) throw new WasiLambdaError('GUEST_ABI_VIOLATION', 'HTTP import called during start');
+      if (binding === undefined) {
+        throw new WasiLambdaError('GUEST_ABI_VIOLATION', 'a wasi-lambda import was called during start');
+      }
       return binding;
     };
     const http = httpImports(bound, this.#outbound, () => this.#deadline ?? Date.now());
+    // Asked before any invocation (a `main` that reads it at init) and with none configured:
+    // Lambda's defaults, as `functionIdentity` reads an empty environment.
+    const environment = environmentImports(bound, () => this.#identity ?? functionIdentity({}));
     let instance: WebAssembly.Instance;
     try {
       instance = new WebAssembly.Instance(this.#module, {
         wasi_snapshot_preview1: wasi.imports,
+        [ENVIRONMENT_IMPORT_MODULE]: environment,
         [HTTP_IMPORT_MODULE]: http,
       });
     } catch (err) {

@@ -3,6 +3,7 @@ import type { AwsConfig } from '../aws/aws-config.js';
 import { type BuildOptions, buildHandlers } from '../build/build-handlers.js';
 import { buildComponents } from '../component/build-components.js';
 import { WasiLambdaError } from '../errors.js';
+import { identityOf } from '../host/context.js';
 import { type HostConfig, type Isolation, loadHost } from '../host/load-host.js';
 import { guestMemoryPages } from '../host/memory-limit.js';
 import type { InvokeOutcome, TmpGrant } from '../host/wasm-host.js';
@@ -96,6 +97,7 @@ export async function invokeLocal(options: InvokeLocalOptions): Promise<InvokeLo
   const hostConfig: HostConfig & { allowHosts: EgressPolicy } = {
     guest: component ? { kind: 'component', dir: path } : { kind: 'core', path },
     options: {
+      identity: identityOf(localContext(config)),
       env: options.env,
       programName: functionName,
       logFormat: options.logFormat,

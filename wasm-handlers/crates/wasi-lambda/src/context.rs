@@ -2,8 +2,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The Lambda context of one invocation.
 ///
-/// Field for field the `context` record of the WIT world; the host fills it from the Runtime
-/// API headers (or the managed runtime's context object) and the function's configuration.
+/// The WIT world's `context` record (the Runtime API's headers, or the managed runtime's
+/// context object) plus its `environment.identity` (the function's configuration), which the
+/// host passes once per instance rather than with every invocation.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime, UNIX_EPOCH};

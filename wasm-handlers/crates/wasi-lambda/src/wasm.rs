@@ -1,5 +1,5 @@
 //! The canonical-ABI glue for the exports of `wasi-lambda:handler/lambda-handler` (`handle`)
-//! and `lambda-service` (`handle` and `init`).
+//! and `lambda-service` (`handle` and `init`), and for their `environment` import.
 //!
 //! `handle(event: list<u8>, ctx: context) -> result<list<u8>, handler-error>` flattens to
 //! more than 16 parameters and more than one result, so by the canonical ABI the caller
@@ -29,14 +29,17 @@
 //! The layout it would generate is ten offsets, pinned by the jco component test (which checks
 //! these exports against the WIT world) and the host's ABI tests.
 
-use std::alloc::{self, Layout};
+use std::{
+    alloc::{self, Layout},
+    sync::OnceLock,
+};
 
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{Context, Error, dispatch::dispatch, main_result::MainResult, panic, serve};
 
 /// Size and alignment of the argument tuple `(list<u8>, context)`.
-const ARGS_SIZE: usize = 120;
+const ARGS_SIZE: usize = 80;
 const ARGS_ALIGN: usize = 8;
 /// Size of `result<list<u8>, handler-error>`: a tag byte, then the payload at offset 4.
 const RET_SIZE: usize = 20;
@@ -74,21 +77,67 @@ unsafe fn take_option_string(base: *const u8, offset: usize) -> Option<String> {
     }
 }
 
+#[link(wasm_import_module = "wasi-lambda:handler/environment@0.2.0")]
+unsafe extern "C" {
+    /// `identity: func() -> function-identity`: the record goes to `ret` ([`IDENTITY_SIZE`]
+    /// bytes, 4-aligned), its strings allocated by the host with `cabi_realloc`.
+    #[link_name = "identity"]
+    fn host_identity(ret: *mut u8);
+}
+
+/// `function-identity`: name `(ptr, len)` at 0, version at 8, memory (u32) at 16, log group at
+/// 20, log stream at 28.
+const IDENTITY_SIZE: usize = 36;
+
+/// The `environment.identity` record, as the SDK keeps it.
+struct Identity {
+    function_name: String,
+    function_version: String,
+    memory_limit_mb: u32,
+    log_group_name: String,
+    log_stream_name: String,
+}
+
+/// The function's identity, asked of the host once per instance: it is the same for every
+/// invocation the execution environment serves, so the host does not lower it per call.
+fn identity() -> &'static Identity {
+    static IDENTITY: OnceLock<Identity> = OnceLock::new();
+    IDENTITY.get_or_init(|| {
+        #[repr(C, align(4))]
+        struct Area([u8; IDENTITY_SIZE]);
+        let mut area = Area([0; IDENTITY_SIZE]);
+        let base = area.0.as_mut_ptr();
+        // SAFETY: `base` is a 4-aligned area of the record's size; the host writes the record
+        // and allocates its strings with `cabi_realloc`, which `take_string` takes over.
+        unsafe {
+            host_identity(base);
+            Identity {
+                function_name: take_string(base, 0),
+                function_version: take_string(base, 8),
+                memory_limit_mb: read_u32(base, 16),
+                log_group_name: take_string(base, 20),
+                log_stream_name: take_string(base, 28),
+            }
+        }
+    })
+}
+
 unsafe fn take_context(base: *const u8) -> Context {
+    let identity = identity();
     unsafe {
         Context {
             request_id: take_string(base, 8),
-            function_name: take_string(base, 16),
-            function_version: take_string(base, 24),
-            invoked_function_arn: take_string(base, 32),
-            memory_limit_mb: read_u32(base, 40),
-            deadline_ms: base.add(48).cast::<u64>().read_unaligned(),
-            log_group_name: take_string(base, 56),
-            log_stream_name: take_string(base, 64),
-            xray_trace_id: take_option_string(base, 72),
-            client_context: take_option_string(base, 84),
-            identity: take_option_string(base, 96),
-            tenant_id: take_option_string(base, 108),
+            function_name: identity.function_name.clone(),
+            function_version: identity.function_version.clone(),
+            invoked_function_arn: take_string(base, 16),
+            memory_limit_mb: identity.memory_limit_mb,
+            deadline_ms: base.add(24).cast::<u64>().read_unaligned(),
+            log_group_name: identity.log_group_name.clone(),
+            log_stream_name: identity.log_stream_name.clone(),
+            xray_trace_id: take_option_string(base, 32),
+            client_context: take_option_string(base, 44),
+            identity: take_option_string(base, 56),
+            tenant_id: take_option_string(base, 68),
         }
     }
 }
@@ -111,7 +160,7 @@ unsafe fn free_bytes(ptr: u32, len: u32) {
 ///
 /// # Safety
 /// `args` must point to the argument tuple laid out by the canonical ABI, allocated with
-/// `cabi_realloc(0, 0, 8, 120)`, whose lists were allocated with `cabi_realloc` too.
+/// `cabi_realloc(0, 0, 8, 80)`, whose lists were allocated with `cabi_realloc` too.
 pub unsafe fn handle<E, R, X, F>(args: *mut u8, handler: F) -> *mut u8
 where
     E: DeserializeOwned,

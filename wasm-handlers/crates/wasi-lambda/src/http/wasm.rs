@@ -16,7 +16,7 @@ use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use super::HttpError;
 use crate::executor::reactor;
 
-#[link(wasm_import_module = "wasi-lambda:handler/http@0.1.0")]
+#[link(wasm_import_module = "wasi-lambda:handler/http@0.2.0")]
 unsafe extern "C" {
     /// `send: func(req: request) -> result<u32, http-error>`: the record flattens to eleven
     /// parameters (method, url, headers as `(ptr, len)`; `option<list<u8>>` as tag, ptr, len;
