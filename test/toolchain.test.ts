@@ -48,6 +48,7 @@ describe('toolchain detection', () => {
       );
       expect(responses[0]).toBe(responses[1]);
     },
-    600_000,
+    // One LTO link per handler, the two with the AWS SDK taking minutes each on a small machine.
+    1_500_000,
   );
 });

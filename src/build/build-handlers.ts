@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WasiLambdaError } from '../errors.js';
 import { packageName, runCargo } from './cargo.js';
+import { handlerPackages } from './cargo-metadata.js';
 import { withProgress } from './progress.js';
 import { hashSources } from './source-hash.js';
 import { freshStamp, writeStamp } from './stamp.js';
@@ -56,20 +57,27 @@ export function buildContext(options: BuildOptions) {
 }
 
 /**
- * Runs `cargo build` for every `cdylib` in the workspace with the given toolchain and returns
- * package name → `.wasm` in cargo's target directory (no caching, no copying).
+ * Builds every handler crate (a workspace package with a `cdylib` library) as a `cdylib` only,
+ * with the given toolchain, and returns package name → `.wasm` in cargo's target directory (no
+ * caching, no copying).
+ *
+ * One `cargo rustc --crate-type cdylib` per handler rather than one `cargo build --workspace`:
+ * a handler is also an `rlib` (its native bootstrap and tests link it), and cargo performs no
+ * LTO on a library built as both, so the profile's `lto = true` would never reach the modules.
+ * With it, the bench's transform module is 4 % smaller and ~2 % faster.
  */
 export async function compileWorkspace(workspace: string, toolchain: Toolchain): Promise<Record<string, string>> {
   const artifacts: Record<string, string> = {};
-  await runCargo(toolchain, workspace, ['build', '--workspace', '--lib'], (artifact) => {
-    if (!artifact.target?.crate_types?.includes('cdylib')) return;
-    // Some registry crates are cdylibs too (crc-fast, under the AWS SDK's checksums): only the
-    // workspace's own packages are handlers.
-    if (!artifact.package_id?.startsWith('path+')) return;
-    const wasm = artifact.filenames?.find((file) => file.endsWith('.wasm'));
-    const name = artifact.package_id ? packageName(artifact.package_id) : artifact.target.name;
-    if (wasm && name) artifacts[name] = wasm;
-  });
+  for (const { name } of handlerPackages(workspace, toolchain)) {
+    await runCargo(toolchain, workspace, ['rustc', '-p', name, '--lib', '--crate-type', 'cdylib'], (artifact) => {
+      if (!artifact.target?.crate_types?.includes('cdylib')) return;
+      // Some registry crates are cdylibs too (crc-fast, under the AWS SDK's checksums): only
+      // the package asked for is the handler.
+      if (!artifact.package_id?.startsWith('path+') || packageName(artifact.package_id) !== name) return;
+      const wasm = artifact.filenames?.find((file) => file.endsWith('.wasm'));
+      if (wasm) artifacts[name] = wasm;
+    });
+  }
   return artifacts;
 }
 
