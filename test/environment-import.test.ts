@@ -4,6 +4,7 @@ import { WasiLambdaError } from '../src/errors.js';
 import type { FunctionIdentity } from '../src/host/context.js';
 import { WasmHost } from '../src/host/wasm-host.js';
 import { decode, encode, handlerPath, testContext } from './support/handlers.js';
+import { BUMP_ALLOCATOR } from './support/wat.js';
 
 const ENVIRONMENT = 'wasi-lambda:handler/environment@0.2.0';
 
@@ -24,15 +25,7 @@ async function identityGuest(ret = 256): Promise<Uint8Array<ArrayBuffer>> {
   const wat = `(module
     (import "${ENVIRONMENT}" "identity" (func $identity (param i32)))
     (memory (export "memory") 2)
-    (global $bump (mut i32) (i32.const 4096))
-    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-      (local $p i32)
-      (local.set $p (i32.and
-        (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
-        (i32.xor (i32.sub (local.get 2) (i32.const 1)) (i32.const -1))))
-      (global.set $bump (i32.add (local.get $p) (local.get 3)))
-      (local.get $p))
-    (func (export "cabi_post_handle") (param i32))
+    ${BUMP_ALLOCATOR}
     (func (export "handle") (param $args i32) (result i32)
       (local $field i32)
       (call $identity (i32.const ${ret}))

@@ -4,6 +4,7 @@ import { WasiLambdaError } from '../src/errors.js';
 import { MAX_TABLE_ELEMENTS } from '../src/host/module-limits.js';
 import { WasmHost } from '../src/host/wasm-host.js';
 import { encode, testContext } from './support/handlers.js';
+import { BUMP_ALLOCATOR } from './support/wat.js';
 
 /**
  * A hand-written guest: exports the world's core functions with a bump allocator, and a
@@ -13,15 +14,7 @@ async function guest(handleBody: string, extra = '', pages = 2): Promise<Uint8Ar
   const wat = `(module
     (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
     (memory (export "memory") ${pages})
-    (global $bump (mut i32) (i32.const 4096))
-    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-      (local $p i32)
-      (local.set $p (i32.and
-        (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
-        (i32.xor (i32.sub (local.get 2) (i32.const 1)) (i32.const -1))))
-      (global.set $bump (i32.add (local.get $p) (local.get 3)))
-      (local.get $p))
-    (func (export "cabi_post_handle") (param i32))
+    ${BUMP_ALLOCATOR}
     (func (export "handle") (param $args i32) (result i32) ${handleBody})
     ${extra}
   )`;
