@@ -61,6 +61,74 @@ describe('the function identity is passed once, through environment.identity', (
     expect(JSON.parse(decode(outcome.response)).functionName).toBe(first.functionName);
   });
 
+  it('in fresh mode every new instance asks again and gets the identity the host kept', async () => {
+    const host = await WasmHost.fromFile(handlerPath('faults'), { instanceMode: 'fresh', logSink: () => {} });
+    const names: unknown[] = [];
+    for (const functionName of ['first', 'second', 'third']) {
+      const outcome = host.invoke(encode('{"action":"context"}'), testContext({ functionName }));
+      if (outcome.status !== 'ok') throw new Error(JSON.stringify(outcome));
+      names.push(JSON.parse(decode(outcome.response)).functionName);
+    }
+    expect(names).toEqual(['first', 'first', 'first']);
+    expect(host.instanceCount).toBeGreaterThanOrEqual(3);
+  });
+
+  it('is answered during _initialize, before any invocation, from the configured identity', async () => {
+    const wat = `(module
+      (import "${ENVIRONMENT}" "identity" (func $identity (param i32)))
+      (memory (export "memory") 2)
+      ${BUMP_ALLOCATOR}
+      (func (export "_initialize") (call $identity (i32.const 512)))
+      (func (export "handle") (param i32) (result i32)
+        (i32.store8 (i32.const 64) (i32.const 0))
+        (i32.store (i32.const 68) (i32.load (i32.const 512)))
+        (i32.store (i32.const 72) (i32.load (i32.const 516)))
+        (i32.const 64)))`;
+    const host = await WasmHost.create((await parse(wat)) as Uint8Array<ArrayBuffer>, {
+      identity: QUOTES,
+      logSink: () => {},
+    });
+    expect(host.invoke(encode('{}'), testContext())).toEqual({ status: 'ok', response: encode(QUOTES.functionName) });
+  });
+
+  it('called from the start function, before the instance exists, refuses the module', async () => {
+    const wat = `(module
+      (import "${ENVIRONMENT}" "identity" (func $identity (param i32)))
+      (memory (export "memory") 2)
+      ${BUMP_ALLOCATOR}
+      (func $start (call $identity (i32.const 512)))
+      (start $start)
+      (func (export "handle") (param i32) (result i32) (i32.const 0)))`;
+    const err = await WasmHost.create((await parse(wat)) as Uint8Array<ArrayBuffer>, { identity: QUOTES }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WasiLambdaError);
+    expect((err as WasiLambdaError).code).toBe('MODULE_INVALID');
+    expect((err as WasiLambdaError).message).toContain('called during start');
+  });
+
+  it('called from inside cabi_realloc, recursing without end, fails that invocation only', async () => {
+    const wat = `(module
+      (import "${ENVIRONMENT}" "identity" (func $identity (param i32)))
+      (memory (export "memory") 2)
+      (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+        (call $identity (i32.const 512))
+        (i32.const 4096))
+      (func (export "cabi_post_handle") (param i32))
+      (func (export "handle") (param i32) (result i32)
+        (call $identity (i32.const 256))
+        (i32.const 64)))`;
+    const host = await WasmHost.create((await parse(wat)) as Uint8Array<ArrayBuffer>, {
+      identity: QUOTES,
+      logSink: () => {},
+    });
+    const outcome = host.invoke(encode('{}'), testContext());
+    expect(outcome).toMatchObject({ status: 'error', kind: 'runtime' });
+    // The host is whole: a well-behaved guest still runs after it.
+    const next = await WasmHost.create(await identityGuest(), { identity: QUOTES, logSink: () => {} });
+    expect(next.invoke(encode('0'), testContext())).toEqual({ status: 'ok', response: encode(QUOTES.functionName) });
+  });
+
   it.each([
     ['0', QUOTES.functionName],
     ['1', QUOTES.functionVersion],

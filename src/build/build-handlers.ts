@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WasiLambdaError } from '../errors.js';
+import { WIT_VERSION } from '../host/abi.js';
 import { packageName, runCargo } from './cargo.js';
 import { handlerPackages } from './cargo-metadata.js';
 import { withProgress } from './progress.js';
@@ -53,7 +54,19 @@ export function buildContext(options: BuildOptions) {
   if (!existsSync(join(workspace, 'Cargo.toml'))) {
     throw new WasiLambdaError('HANDLER_NOT_FOUND', `no Cargo workspace at ${workspace} (Cargo.toml missing)`);
   }
-  return { workspace, note, install: options.install ?? true, sources: hashSources(workspace) };
+  return { workspace, note, install: options.install ?? true, sources: buildInputs(workspace) };
+}
+
+/**
+ * What decides the modules besides the workspace's own sources: the world's version, the way
+ * handlers are linked, and the SDK when `npm install` put it under `node_modules` (a project
+ * made by `wasi-lambda new` patches it in from there), so that upgrading wasi-lambda rebuilds.
+ */
+function buildInputs(workspace: string): string {
+  const sdk = join(workspace, 'node_modules', 'wasi-lambda', 'sdk');
+  const parts = [hashSources(workspace), `wit@${WIT_VERSION}`, 'cdylib+lto'];
+  if (existsSync(sdk)) parts.push(hashSources(sdk));
+  return parts.join(' ');
 }
 
 /**

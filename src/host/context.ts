@@ -1,6 +1,7 @@
 /**
- * The Lambda context of one invocation, field for field the `context` record of the WIT
- * world (`wasm-handlers/wit/handler.wit`).
+ * The Lambda context of one invocation: the WIT world's `context` record (`RequestFacts`) and
+ * its `environment.identity` (`FunctionIdentity`), which the guest asks for once
+ * (`wasm-handlers/wit/handler.wit`).
  */
 export interface InvokeContext extends FunctionIdentity, RequestFacts {}
 

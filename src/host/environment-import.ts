@@ -19,8 +19,8 @@ const IDENTITY_ALIGN = 4;
  * and its strings into allocations made with the guest's `cabi_realloc`. The guest asks once
  * per instance and keeps the answer, which is why the per-invocation `context` omits it.
  *
- * A guest whose `cabi_realloc` calls `identity` again only recurses into its own stack: the
- * answer is a constant, so no half-lowered state can be observed.
+ * A guest whose `cabi_realloc` calls `identity` again only recurses into its own stack: each
+ * call lowers a whole record of its own, so no half-lowered state can be observed.
  *
  * ```ts
  * const imports = { [ENVIRONMENT_IMPORT_MODULE]: environmentImports(() => binding, () => identity) };

@@ -32,8 +32,9 @@ export interface TmpGrant {
 export interface WasmHostOptions {
   /**
    * What the guest's `environment.identity` answers: the function's name, version, memory and
-   * log group and stream, the same for every invocation. The entries read it from Lambda's
-   * environment (`functionIdentity`). Unset: taken from the first invocation's context.
+   * log group and stream, the same for every invocation. On Lambda the entries read it from
+   * the environment (`functionIdentity`). Unset: taken from the first invocation's context,
+   * and a guest that asks before any invocation gets `functionIdentity({})`'s defaults.
    */
   identity?: FunctionIdentity | undefined;
   /** The guest's entire environment. Nothing from the host's leaks in. */

@@ -2,6 +2,7 @@ import { statfsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { awsConfig } from '../aws/aws-config.js';
 import { WasiLambdaError } from '../errors.js';
+import { functionIdentity } from '../host/context.js';
 import type { HostConfig, Isolation } from '../host/load-host.js';
 import { guestMemoryPages } from '../host/memory-limit.js';
 import type { InstanceMode, TmpGrant, WasmHostOptions } from '../host/wasm-host.js';
@@ -72,7 +73,7 @@ export function parseBackend(value: string | undefined, source: string): Backend
 }
 
 /**
- * Host options from a Lambda environment: the guest's granted variables, the log format
+ * Host options from a Lambda environment: the function's identity, the guest's granted variables, the log format
  * Lambda configured, the guest's share of the function's memory size, the instance mode and
  * the `/tmp` grant.
  *
@@ -89,6 +90,9 @@ export function hostOptions(env: Env): Omit<WasmHostOptions, 'logSink'> {
   }
   const memory = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
   return {
+    // Lambda always sets the name; where it is missing (a test's bare environment), the host
+    // keeps the first invocation's context instead.
+    identity: env.AWS_LAMBDA_FUNCTION_NAME ? functionIdentity(env) : undefined,
     env: guestEnvironment(env),
     programName: env.AWS_LAMBDA_FUNCTION_NAME ?? 'handler',
     logFormat: parseLogFormat(env.AWS_LAMBDA_LOG_FORMAT, 'AWS_LAMBDA_LOG_FORMAT'),

@@ -93,11 +93,13 @@ export async function invokeLocal(options: InvokeLocalOptions): Promise<InvokeLo
   const functionName = options.config?.functionName ?? options.handler.replace(/^.*\/|\.wasm$/g, '');
   const config: LocalFunctionConfig = { ...LOCAL_DEFAULTS, ...options.config, functionName };
 
+  // One identity for the host and the invocation (a local context draws a random log stream).
+  const identity = identityOf(localContext(config));
   const initStart = performance.now();
   const hostConfig: HostConfig & { allowHosts: EgressPolicy } = {
     guest: component ? { kind: 'component', dir: path } : { kind: 'core', path },
     options: {
-      identity: identityOf(localContext(config)),
+      identity,
       env: options.env,
       programName: functionName,
       logFormat: options.logFormat,
@@ -115,7 +117,7 @@ export async function invokeLocal(options: InvokeLocalOptions): Promise<InvokeLo
   const initDurationMs = performance.now() - initStart;
 
   try {
-    const ctx = localContext(config);
+    const ctx = { ...localContext(config), ...identity };
     sink(startLine(ctx.requestId, ctx.functionVersion));
     const start = performance.now();
     const outcome = await host.invoke(options.event, ctx);

@@ -26,7 +26,8 @@ const TIMEOUT_GRACE_MS = 2000;
  */
 function rawConfig(identity: FunctionIdentity): HostConfig {
   const base = hostConfig(env, import.meta.url);
-  // The guest asks for its identity once; it is the one every invocation's context is built from.
+  // The identity every invocation's context is built from, even where Lambda's variables are
+  // missing (defaults): the guest asks once and must get the same.
   const config = { ...base, options: { ...base.options, identity } };
   const callsOut = config.allowHosts.grants.length > 0 || (config.aws?.grant.services.size ?? 0) > 0;
   if ((env.WASI_LAMBDA_ISOLATION ?? '') !== '' || callsOut) return config;

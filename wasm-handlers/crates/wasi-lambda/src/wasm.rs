@@ -18,7 +18,7 @@
 //! more than this file does:
 //! - it lifts every `string` with `String::from_utf8_unchecked` in release builds
 //!   (`wit-bindgen-rust`'s `string_lift`), so a host that passes non-UTF-8 in any of the
-//!   context's eleven strings is undefined behaviour; here it becomes U+FFFD;
+//!   context's and identity's eleven strings is undefined behaviour; here it becomes U+FFFD;
 //! - its `cabi_realloc` builds `Layout::from_size_align_unchecked` from the host's arguments
 //!   and only `debug_assert`s a zero `new_len`. It is a weak symbol, so a strong definition
 //!   (this file's [`realloc`]) does win `cabi_realloc`, but the unchecked function stays
@@ -26,8 +26,8 @@
 //! - it embeds a `component-type` custom section, which the host's `componentize` would have
 //!   to stop re-embedding, and the user's crate must call a generated `export!` macro.
 //!
-//! The layout it would generate is ten offsets, pinned by the jco component test (which checks
-//! these exports against the WIT world) and the host's ABI tests.
+//! The layout it would generate is a handful of offsets, pinned by the jco component test
+//! (which checks these exports against the WIT world) and the host's ABI tests.
 
 use std::{
     alloc::{self, Layout},
