@@ -41,7 +41,9 @@ export async function runCargo(
     ...toolchain.args,
     ...(rustcArgs.length > 0 ? ['--', ...rustcArgs] : []),
   ];
-  const label = `cargo ${args[0]} --target ${toolchain.target} (${workspace})`;
+  // `cargo rustc -p <handler>` runs once per handler: say which one.
+  const what = args[0] === 'rustc' && args[1] === '-p' ? `rustc -p ${args[2]}` : args[0];
+  const label = `cargo ${what} --target ${toolchain.target} (${workspace})`;
   const status = await withProgress(label, () =>
     stream(toolchain.cargo, full, {
       cwd: workspace,
@@ -56,7 +58,7 @@ export async function runCargo(
   if (status !== 0) {
     throw new WasiLambdaError(
       'BUILD_FAILED',
-      `cargo ${args[0]} for ${toolchain.target} failed (exit ${status}); see the compiler output above`,
+      `cargo ${what} for ${toolchain.target} failed (exit ${status}); see the compiler output above`,
     );
   }
 }
