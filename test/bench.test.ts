@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,8 +208,6 @@ function ricVersion(): string {
 
 describe('bench in a project made by `wasi-lambda new`', () => {
   it("benches the project's own handler on its sample events, with no flags", () => {
-    // The SDK crates as the npm package ships them (prepack makes them; a checkout may lack them).
-    if (!existsSync('sdk/wasi-lambda/Cargo.toml')) execFileSync(process.execPath, ['scripts/pack-sdk.mjs']);
     const parent = mkdtempSync(join(tmpdir(), 'wl-bench-project-'));
     const { dir } = newProject({ name: 'greeter', template: 'basic', parent });
     // What `npm install` does with the scaffold's `file:` dev dependency: a link to this package.

@@ -1,8 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WasiLambdaError } from '../src/errors.js';
 import { dataExample, dataExampleNames } from '../src/local/data-examples.js';
 import { newProject } from '../src/scaffold/new-project.js';
@@ -24,11 +24,6 @@ function code(run: () => unknown): string | undefined {
   }
   return undefined;
 }
-
-beforeAll(() => {
-  // The SDK crates as the npm package ships them (prepack makes them; a checkout may lack them).
-  if (!existsSync('sdk/wasi-lambda/Cargo.toml')) execFileSync(process.execPath, ['scripts/pack-sdk.mjs']);
-});
 
 describe('wasi-lambda new', () => {
   it.each(TEMPLATES)('the %s template is a complete project with every placeholder filled', (template) => {
