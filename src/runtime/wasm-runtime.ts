@@ -6,7 +6,7 @@
  * @module
  */
 import { WasiLambdaError } from '../errors.js';
-import { type FunctionIdentity, functionIdentity, invokeContext } from '../host/context.js';
+import { functionIdentity, invokeContext } from '../host/context.js';
 import type { FunctionHost } from '../host/function-host.js';
 import { GuestInitError } from '../host/init-error.js';
 import { type HostConfig, loadHost } from '../host/load-host.js';
@@ -24,11 +24,8 @@ const TIMEOUT_GRACE_MS = 2000;
  * unless the function is granted outbound HTTP or AWS calls, which need the main thread free
  * while the guest waits, or `WASI_LAMBDA_ISOLATION` says otherwise.
  */
-function rawConfig(identity: FunctionIdentity): HostConfig {
-  const base = hostConfig(env, import.meta.url);
-  // The identity every invocation's context is built from, even where Lambda's variables are
-  // missing (defaults): the guest asks once and must get the same.
-  const config = { ...base, options: { ...base.options, identity } };
+function rawConfig(): HostConfig {
+  const config = hostConfig(env, import.meta.url);
   const callsOut = config.allowHosts.grants.length > 0 || (config.aws?.grant.services.size ?? 0) > 0;
   if ((env.WASI_LAMBDA_ISOLATION ?? '') !== '' || callsOut) return config;
   return { ...config, isolation: 'inline' };
@@ -48,7 +45,7 @@ async function main(): Promise<void> {
   const identity = functionIdentity(env);
   let host: FunctionHost;
   try {
-    host = await loadHost(rawConfig(identity));
+    host = await loadHost(rawConfig());
   } catch (err) {
     // The guest's own init error keeps its errorType, as lambda_runtime reports it.
     const error =
