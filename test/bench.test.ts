@@ -77,9 +77,9 @@ describe('the local bench harness (--quick)', () => {
       'http-get/wasm-raw',
       'http-get/native',
       'http-get/node',
-      // The Node.js baseline has no AWS SDK workload.
       'aws-getitem/wasm-raw',
       'aws-getitem/native',
+      'aws-getitem/node',
       'cold-start/wasm-raw',
       'cold-start/native',
       'cold-start/native-musl',

@@ -220,6 +220,27 @@ export async function nodeInProcess(
   event: Uint8Array,
   samples: number,
   warmup: number,
+  env: Readonly<Record<string, string>> = {},
+): Promise<InProcessRun> {
+  // The function's environment (an SDK client reads its endpoint and credentials from it) is
+  // this process's for the run, and restored after it.
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    return await timeNodeHandler(modulePath, event, samples, warmup);
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+async function timeNodeHandler(
+  modulePath: string,
+  event: Uint8Array,
+  samples: number,
+  warmup: number,
 ): Promise<InProcessRun> {
   const module = (await import(pathToFileURL(modulePath).href)) as {
     handler: (event: unknown, context: unknown) => Promise<unknown>;

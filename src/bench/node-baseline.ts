@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { packageRoot } from '../build/package-root.js';
 import { withProgress } from '../build/progress.js';
 import { FUNCTION_DEFAULTS, type FunctionConfig } from '../emulator/function-config.js';
 import { WasiLambdaError } from '../errors.js';
@@ -109,7 +110,8 @@ async function ricBootstrap(taskRoot: string, cacheDir: string): Promise<RicServ
  * aws-lambda-ric, the way Lambda's managed Node.js runtime serves a handler:
  * `_HANDLER=<handler>.handler`, `LAMBDA_TASK_ROOT` holding the handler module. For the
  * workloads twin the task root also holds `blob.bin`, the data the Rust module embeds, so
- * Node.js loads it rather than building it at load time.
+ * Node.js loads it rather than building it at load time. The AWS SDK for JavaScript comes
+ * from the package's `node_modules`, as Lambda's runtime provides its own.
  *
  * On a Node.js older than aws-lambda-ric supports, or when it cannot be installed, the
  * project's own client serves the twin instead and `fallback` says why.
@@ -124,6 +126,11 @@ export async function nodeBaseline(
   mkdirSync(taskRoot, { recursive: true });
   copyFileSync(source, join(taskRoot, `${handler}.mjs`));
   if (handler === 'workloads') writeFileSync(join(taskRoot, 'blob.bin'), blobBytes());
+  // Lambda's Node.js runtimes ship the AWS SDK for JavaScript v3 beside the handler's code;
+  // here the package's own copy (a dev dependency) plays that part.
+  const modules = join(taskRoot, 'node_modules');
+  rmSync(modules, { force: true });
+  symlinkSync(join(packageRoot(), 'node_modules'), modules);
   return served(taskRoot, `${handler}.handler`, options);
 }
 

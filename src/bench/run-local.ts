@@ -329,7 +329,7 @@ async function measureInProcess(
         break;
       case 'node':
         if (v.nodeModule && existsSync(v.nodeModule))
-          run = await nodeInProcess(v.nodeModule, job.event, job.samples, warmup);
+          run = await nodeInProcess(v.nodeModule, job.event, job.samples, warmup, job.aws);
         break;
     }
     context.progress.step(`${job.workload} · ${v.variant} in-process`, job.samples);
