@@ -114,6 +114,18 @@ describe('wasi-lambda build --component validation', () => {
     ).resolves.toBeUndefined();
   });
 
+  it('refuses to wrap a core module that does not name the world version it was built for', async () => {
+    // As an SDK before 0.2.0 built it: the handler's exports, no `wasi-lambda:abi` section.
+    const core = await parse(`(module (memory (export "memory") 1)
+      (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 8))
+      (func (export "cabi_post_handle") (param i32))
+      (func (export "handle") (param i32) (result i32) (i32.const 0)))`);
+    const err = await componentize(core).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WasiLambdaError);
+    expect((err as WasiLambdaError).code).toBe('CONTRACT_MISSING');
+    expect((err as WasiLambdaError).message).toMatch(/no `wasi-lambda:abi` custom section/);
+  });
+
   it('rejects a component made against another version of the world, saying what differs', async () => {
     const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
     const otherWit = (await readWorldWit()).replace(

@@ -4,7 +4,7 @@ import { WasiLambdaError } from '../src/errors.js';
 import type { FunctionIdentity } from '../src/host/context.js';
 import { WasmHost } from '../src/host/wasm-host.js';
 import { decode, encode, handlerPath, testContext } from './support/handlers.js';
-import { BUMP_ALLOCATOR } from './support/wat.js';
+import { ABI_MARKER, BUMP_ALLOCATOR } from './support/wat.js';
 
 const ENVIRONMENT = 'wasi-lambda:handler/environment@0.2.0';
 
@@ -22,7 +22,7 @@ const QUOTES: FunctionIdentity = {
  * event's first byte picks it (`0` name, `1` version, `2` log group, `3` log stream).
  */
 async function identityGuest(ret = 256): Promise<Uint8Array<ArrayBuffer>> {
-  const wat = `(module
+  const wat = `(module ${ABI_MARKER}
     (import "${ENVIRONMENT}" "identity" (func $identity (param i32)))
     (memory (export "memory") 2)
     ${BUMP_ALLOCATOR}
@@ -74,7 +74,7 @@ describe('the function identity is passed once, through environment.identity', (
   });
 
   it('is answered during _initialize, before any invocation, from the configured identity', async () => {
-    const wat = `(module
+    const wat = `(module ${ABI_MARKER}
       (import "${ENVIRONMENT}" "identity" (func $identity (param i32)))
       (memory (export "memory") 2)
       ${BUMP_ALLOCATOR}
@@ -92,7 +92,7 @@ describe('the function identity is passed once, through environment.identity', (
   });
 
   it('called from the start function, before the instance exists, refuses the module', async () => {
-    const wat = `(module
+    const wat = `(module ${ABI_MARKER}
       (import "${ENVIRONMENT}" "identity" (func $identity (param i32)))
       (memory (export "memory") 2)
       ${BUMP_ALLOCATOR}
@@ -108,7 +108,7 @@ describe('the function identity is passed once, through environment.identity', (
   });
 
   it('called from inside cabi_realloc, recursing without end, fails that invocation only', async () => {
-    const wat = `(module
+    const wat = `(module ${ABI_MARKER}
       (import "${ENVIRONMENT}" "identity" (func $identity (param i32)))
       (memory (export "memory") 2)
       (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
@@ -158,7 +158,7 @@ describe('the function identity is passed once, through environment.identity', (
 
 describe('a module built for another version of the world', () => {
   it('is refused before it runs, saying to rebuild', async () => {
-    const wat = `(module
+    const wat = `(module ${ABI_MARKER}
       (import "wasi-lambda:handler/http@0.1.0" "forget" (func (param i32)))
       (memory (export "memory") 1)
       (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 8))

@@ -4,14 +4,14 @@ import { WasiLambdaError } from '../src/errors.js';
 import { MAX_TABLE_ELEMENTS } from '../src/host/module-limits.js';
 import { WasmHost } from '../src/host/wasm-host.js';
 import { encode, testContext } from './support/handlers.js';
-import { BUMP_ALLOCATOR } from './support/wat.js';
+import { ABI_MARKER, BUMP_ALLOCATOR } from './support/wat.js';
 
 /**
  * A hand-written guest: exports the world's core functions with a bump allocator, and a
  * `handle` whose body the test supplies. The result area lives at offset 64.
  */
 async function guest(handleBody: string, extra = '', pages = 2): Promise<Uint8Array<ArrayBuffer>> {
-  const wat = `(module
+  const wat = `(module ${ABI_MARKER}
     (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
     (memory (export "memory") ${pages})
     ${BUMP_ALLOCATOR}
@@ -31,7 +31,7 @@ describe('a guest that breaks the ABI gets a typed error, and the host survives'
   it('a cabi_realloc that grows memory on every call still gets every context string intact', async () => {
     // Each allocation lands in a page that did not exist when the host began lowering: the
     // host's cached views of memory (including the Buffer its latin1 writes use) must follow.
-    const grower = `(module
+    const grower = `(module ${ABI_MARKER}
       (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
       (memory (export "memory") 1)
       (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)

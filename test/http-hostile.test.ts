@@ -12,6 +12,7 @@ import { loadHost } from '../src/host/load-host.js';
 import type { InvokeOutcome } from '../src/host/outcome.js';
 import { parseEgressPolicy } from '../src/outbound/egress-policy.js';
 import { decode, encode, testContext } from './support/handlers.js';
+import { ABI_MARKER } from './support/wat.js';
 
 /** The worker bundle the global setup built; the TypeScript sources cannot run as a worker. */
 const WORKER = resolve('dist/guest-worker.mjs');
@@ -94,7 +95,7 @@ async function guest(
   reallocPrologue = '',
 ): Promise<string> {
   const data = strings.map((s, i) => `(data (i32.const ${1024 + 256 * i}) ${lit(s)})`).join('\n');
-  const wat = `(module
+  const wat = `(module ${ABI_MARKER}
     (import "${HTTP}" "send" (func $send (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
     (import "${HTTP}" "wait" (func $wait (param i32 i32 i32 i32 i32)))
     (import "${HTTP}" "take" (func $take (param i32 i32)))

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasiLambdaError } from '../src/errors.js';
-import { callHandle, checkContract, type HandlerExports } from '../src/host/abi.js';
+import { ABI_SECTION, callHandle, checkContract, type HandlerExports, WIT_VERSION } from '../src/host/abi.js';
 import { compileGuest } from '../src/host/compile.js';
 import { GuestLog } from '../src/host/guest-log.js';
 import { GuestMemory } from '../src/host/guest-memory.js';
@@ -16,6 +16,7 @@ import { capModule, MAX_TABLE_ELEMENTS, MAX_TABLES, TABLE_ELEMENT_BYTES } from '
 import { runtimeError } from '../src/host/outcome.js';
 import { encode, handlerPath, testContext } from './support/handlers.js';
 import { run } from './support/spawn.js';
+import { ABI_MARKER } from './support/wat.js';
 
 const wasm = async (wat: string): Promise<Uint8Array<ArrayBuffer>> => (await parse(wat)) as Uint8Array<ArrayBuffer>;
 
@@ -32,7 +33,7 @@ async function refusal(fn: () => unknown): Promise<WasiLambdaError> {
 
 /** The world's exports around a `handle` body, with a bump allocator from 4096. */
 function world(handleBody: string, extra = '', memory = '(memory (export "memory") 2)'): string {
-  return `(module
+  return `(module ${ABI_MARKER}
     ${memory}
     (global $bump (mut i32) (i32.const 4096))
     (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
@@ -202,6 +203,9 @@ describe('the built handlers pass the policy unchanged in what they can do', () 
     // Rust declares its one table with maximum = minimum: a few hundred entries here.
     expect(capped.tableBytes).toBeLessThan(1000 * TABLE_ELEMENT_BYTES);
     expect(capped.memoryMaxPages).toBe(CAP_128 - 1);
+    // The SDK names the world's version; wasm-opt and LTO keep the section.
+    const sections = WebAssembly.Module.customSections(new WebAssembly.Module(bytes), ABI_SECTION);
+    expect(sections.map((section) => new TextDecoder().decode(section))).toEqual([WIT_VERSION]);
   });
 });
 
@@ -257,6 +261,31 @@ describe('the export contract', () => {
     const err = await refusal(async () => checkContract(await compileGuest(await wasm(`(module ${own})`))));
     expect(err.code).toBe('CONTRACT_MISSING');
     expect(err.message).toMatch(new RegExp(`^${message.replaceAll('`', '\\`')}`));
+  });
+
+  it('refuses a module without the wasi-lambda:abi section, as an older SDK built one, and says how to add it', async () => {
+    // Shaped exactly like a handler and importing nothing from the world: before the section,
+    // nothing told it apart from a current module, and it would misread the argument tuple.
+    const module = await compileGuest(await wasm(world('(i32.const 0)').replace(ABI_MARKER, '')));
+    const err = await refusal(() => checkContract(module));
+    expect(err.code).toBe('CONTRACT_MISSING');
+    expect(err.message).toMatch(/^the module has no `wasi-lambda:abi` custom section/);
+    expect(err.message).toContain(`(@custom "wasi-lambda:abi" "${WIT_VERSION}")`);
+  });
+
+  it.each([
+    ['another version', '(@custom "wasi-lambda:abi" "0.1.0")', '"0.1.0"'],
+    ['two sections', `${ABI_MARKER} (@custom "wasi-lambda:abi" "${WIT_VERSION}")`, '2 sections'],
+    ['an empty section', '(@custom "wasi-lambda:abi" "")', '""'],
+    // What a module says about itself is shown escaped and cut short, never as it is.
+    ['a hostile one', `(@custom "wasi-lambda:abi" "\\1b[2J${'x'.repeat(10_000)}")`, '"\\u001b[2Jxxxxxxxx'],
+  ])('refuses a wasi-lambda:abi section naming %s', async (_, section, shown) => {
+    const module = await compileGuest(await wasm(world('(i32.const 0)').replace(ABI_MARKER, section)));
+    const err = await refusal(() => checkContract(module));
+    expect(err.code).toBe('CONTRACT_MISSING');
+    expect(err.message).toContain(`the module was built for wasi-lambda:handler ${shown}`);
+    expect(err.message).toContain(`this host implements ${WIT_VERSION}`);
+    expect(err.message.length).toBeLessThan(400);
   });
 
   it('refuses an export of the wrong type', async () => {

@@ -6,6 +6,7 @@ import type { FunctionHost } from '../src/host/outcome.js';
 import { WasmHost } from '../src/host/wasm-host.js';
 import { fn, type Running, startEmulator } from './support/emulator.js';
 import { componentDir, decode, encode, handlerPath, testContext } from './support/handlers.js';
+import { ABI_MARKER } from './support/wat.js';
 
 const quiet = { logSink: () => {} };
 
@@ -29,7 +30,7 @@ describe('a guest whose memory grows while the host writes into it', () => {
   it('is read through the current buffer, never a detached one', async () => {
     // cabi_realloc grows memory on every call, so each allocation detaches the previous
     // ArrayBuffer; handle answers the event bytes as they landed in memory.
-    const wat = `(module
+    const wat = `(module ${ABI_MARKER}
       (memory (export "memory") 1)
       (global $bump (mut i32) (i32.const 1024))
       (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toError, WasiLambdaError } from '../errors.js';
+import { checkAbiVersion } from '../host/abi.js';
 
 /**
  * The WIT worlds a handler module implements: `lambda-handler` (`handle`), or, for a module
@@ -50,6 +51,9 @@ function reactorAdapterPath(): string {
 export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
   const adapter = await readFile(reactorAdapterPath());
+  // jco lifts the arguments by the world's layout; a core module built for another version
+  // of the world would misread them inside the component as it would on the direct path.
+  checkAbiVersion(await WebAssembly.compile(core as Uint8Array<ArrayBuffer>));
   const world = await worldOf(core);
   try {
     const embedded = await componentEmbed({ binary: core, witSource: await readWorldWit(), world });

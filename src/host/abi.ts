@@ -20,6 +20,14 @@ export const WIT_PACKAGE = 'wasi-lambda:handler';
 /** Bumped with every change to the worlds' ABI: a module built for another is refused. */
 export const WIT_VERSION = '0.2.0';
 
+/**
+ * The custom section in which a module names the world version its glue follows (the SDK
+ * writes it; a hand-written module declares it with `(@custom "wasi-lambda:abi" "0.2.0")`).
+ * The argument tuple's layout shows in no import or export name, so without it a module built
+ * for an older world that imports nothing from it would be accepted and misread its arguments.
+ */
+export const ABI_SECTION = 'wasi-lambda:abi';
+
 /** The core exports of a module built for the world. */
 export interface HandlerExports {
   memory: WebAssembly.Memory;
@@ -45,7 +53,8 @@ const REBUILD = 'build it from a crate with `crate-type = ["cdylib"]` whose hand
 /**
  * Refuses, before instantiation, a module that cannot serve the world: a missing export, one
  * of the wrong kind or (for a module `compileGuest` compiled) the wrong type, a WASI command,
- * or an import of anything but a function (the host provides WASI preview 1 functions only).
+ * an import of anything but a function (the host provides WASI preview 1 functions only), or
+ * a module built for another version of the world (`checkAbiVersion`).
  *
  * ```ts
  * const module = await compileGuest(bytes, guestMemoryPages(128));
@@ -106,6 +115,37 @@ export function checkContract(module: WebAssembly.Module): void {
     throw new WasiLambdaError(
       'CONTRACT_MISSING',
       'the module is a WASI command (it exports `_start`); a handler must be a reactor: build a `cdylib`, not a binary',
+    );
+  }
+  checkAbiVersion(module);
+}
+
+/**
+ * Refuses a module whose `wasi-lambda:abi` custom section is missing or names another version
+ * of the world than `WIT_VERSION`.
+ *
+ * ```ts
+ * checkAbiVersion(await WebAssembly.compile(bytes)); // throws CONTRACT_MISSING
+ * ```
+ */
+export function checkAbiVersion(module: WebAssembly.Module): void {
+  const sections = WebAssembly.Module.customSections(module, ABI_SECTION);
+  if (sections.length === 0) {
+    throw new WasiLambdaError(
+      'CONTRACT_MISSING',
+      `the module has no \`${ABI_SECTION}\` custom section, so nothing says which version of ${WIT_PACKAGE} it was built for ` +
+        `(wasi-lambda's SDK writes it since ${WIT_VERSION}): rebuild it with the same wasi-lambda version as the host ` +
+        `(\`wasi-lambda build\`); a hand-written module declares it with (@custom "${ABI_SECTION}" "${WIT_VERSION}")`,
+    );
+  }
+  // Two sections, or one that two linked copies of the SDK concatenated, name no one version.
+  const named = sections.length === 1 ? new TextDecoder().decode(sections[0]) : undefined;
+  if (named !== WIT_VERSION) {
+    const shown = named === undefined ? `${sections.length} sections` : JSON.stringify(named.slice(0, 40));
+    throw new WasiLambdaError(
+      'CONTRACT_MISSING',
+      `the module was built for ${WIT_PACKAGE} ${shown} (its \`${ABI_SECTION}\` section), but this host implements ${WIT_VERSION}: ` +
+        'rebuild it with the same wasi-lambda version as the host (`wasi-lambda build`)',
     );
   }
 }

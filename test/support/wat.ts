@@ -1,3 +1,5 @@
+import { ABI_SECTION, WIT_VERSION } from '../../src/host/abi.js';
+
 /**
  * The world's allocator exports for hand-written guests: a bump `cabi_realloc` that honours
  * the requested alignment and never frees (from offset 4096), and a `cabi_post_handle` that
@@ -16,3 +18,13 @@ export const BUMP_ALLOCATOR = `(global $bump (mut i32) (i32.const 4096))
       (global.set $bump (i32.add (local.get $p) (local.get 3)))
       (local.get $p))
     (func (export "cabi_post_handle") (param i32))`;
+
+/**
+ * The custom section by which a module says which version of the world it was built for; the
+ * host refuses a handler without it (`checkAbiVersion`). The SDK writes it for Rust handlers.
+ *
+ * ```ts
+ * const wat = `(module ${ABI_MARKER} (memory (export "memory") 2) …)`;
+ * ```
+ */
+export const ABI_MARKER = `(@custom "${ABI_SECTION}" "${WIT_VERSION}")`;

@@ -77,6 +77,15 @@ unsafe fn take_option_string(base: *const u8, offset: usize) -> Option<String> {
     }
 }
 
+/// The version of the WIT world this module's glue follows, in a `wasi-lambda:abi` custom
+/// section. The host refuses a module without it (or with another version) before it runs: a
+/// module built by an older SDK that imports nothing from the world would otherwise be
+/// accepted and misread the argument tuple, whose layout is not visible in any import name.
+/// It must match the version in the import modules' names below and the host's `WIT_VERSION`.
+#[used]
+#[unsafe(link_section = "wasi-lambda:abi")]
+static ABI_VERSION: [u8; 5] = *b"0.2.0";
+
 #[link(wasm_import_module = "wasi-lambda:handler/environment@0.2.0")]
 unsafe extern "C" {
     /// `identity: func() -> function-identity`: the record goes to `ret` ([`IDENTITY_SIZE`]
