@@ -40,6 +40,13 @@ await Promise.all([
   ...workerBundles,
   build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js', packages: 'external' }),
   build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', packages: 'external' }),
+  // The bench's in-process measurements, each in a child process pinned to one CPU (PinnedRunner).
+  build({
+    ...common,
+    entryPoints: ['src/bench/in-process-child.ts'],
+    outfile: 'dist/bench-in-process.js',
+    packages: 'external',
+  }),
   // The host alone, self-contained: what the cross-architecture check loads on arm64.
   build({ ...common, entryPoints: ['src/host/wasm-host.ts'], outfile: 'dist/host.mjs' }),
   build({ ...lambda, entryPoints: ['src/lambda/handler.ts'], outfile: 'dist/lambda/handler.mjs' }),

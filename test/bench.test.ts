@@ -151,7 +151,7 @@ describe('the local bench harness (--quick)', () => {
   it('writes JSON, Markdown and an SVG chart with the three figures side by side', () => {
     const dir = writeReport(report, mkdtempSync(join(tmpdir(), 'wasi-lambda-bench-')));
     const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as BenchReport;
-    expect(json.cells).toHaveLength(13);
+    expect(json.cells).toHaveLength(14);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toContain(
       '| variant | client p50 | p99 | server p50 | p99 | in-process p50 | p99 | client × | server × | in-process × | peak RSS MB |',

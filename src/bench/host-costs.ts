@@ -43,7 +43,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 export async function bridgeCost(
   guest: string,
-  server: LoopbackServer,
+  server: Pick<LoopbackServer, 'url' | 'grant'>,
   samples: number,
 ): Promise<{ withCallUs: number; withoutCallUs: number; directUs: number; costUs: number }> {
   const policy = parseEgressPolicy([server.grant], 'bench');

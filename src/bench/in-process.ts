@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import type { AwsConfig } from '../aws/aws-config.js';
 import { WasiLambdaError } from '../errors.js';
 import { compileGuest } from '../host/compile.js';
@@ -187,23 +185,23 @@ async function readModule(path: string): Promise<WebAssembly.Module> {
   return compileGuest(await readFile(path), undefined);
 }
 
-const execFileAsync = promisify(execFile);
-
-/** The native in-process binary (`wasm-handlers/bench/inprocess`) on `handler` with the event. */
+/**
+ * The native in-process binary (`wasm-handlers/bench/inprocess`) on `handler` with the event,
+ * started by `exec` (`PinnedRunner.exec` pins it).
+ */
 export async function nativeInProcess(
   binary: string,
   handler: string,
   event: Uint8Array,
   samples: number,
   warmup: number,
+  exec: (file: string, args: readonly string[]) => Promise<string>,
 ): Promise<InProcessRun> {
   const dir = mkdtempSync(join(tmpdir(), 'wasi-lambda-bench-'));
   try {
     const file = join(dir, 'event.json');
     writeFileSync(file, event);
-    const { stdout } = await execFileAsync(binary, [handler, file, String(samples), String(warmup)], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const stdout = await exec(binary, [handler, file, String(samples), String(warmup)]);
     const report = JSON.parse(stdout) as { response: string; nanos: number[] };
     return { ms: report.nanos.map((n) => n / 1e6), response: report.response };
   } finally {

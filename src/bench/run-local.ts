@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { awsConfig } from '../aws/aws-config.js';
 import { buildContext, buildHandlers } from '../build/build-handlers.js';
 import { handlerPackages } from '../build/cargo-metadata.js';
 import { NODE_BASELINES } from '../build/local-functions.js';
@@ -11,12 +10,12 @@ import { Emulator } from '../emulator/emulator.js';
 import type { FunctionConfig } from '../emulator/function-config.js';
 import { processMemory } from '../emulator/process-stats.js';
 import { awsGuestVariables } from '../lambda/guest-env.js';
-import { parseEgressPolicy } from '../outbound/egress-policy.js';
-import { bridgeCost, signingCost, startLoopbackServer } from './host-costs.js';
-import { hostCost, type InProcessRun, nativeInProcess, nodeInProcess, wasmInProcess } from './in-process.js';
+import { startLoopbackServer } from './host-costs.js';
+import { type InProcessRun, nativeInProcess } from './in-process.js';
 import { BENCH_HANDLER, type Variant, variantFunction } from './local-variants.js';
 import { type MotoTable, startMotoTable } from './moto.js';
 import { NativeBench } from './native-variants.js';
+import { PinnedRunner } from './pinned-runner.js';
 import { Progress } from './progress.js';
 import {
   type BenchReport,
@@ -105,7 +104,8 @@ export async function runLocalBench(options: LocalBenchOptions): Promise<BenchRe
   const scale = options.quick ? 0.1 : 1;
   const count = (w: WorkloadName) => Math.max(w === 'cold-start' ? 3 : ROUNDS, Math.round(WORKLOAD_SAMPLES[w] * scale));
   const native = NativeBench.open({ workspace, install });
-  const notes: string[] = [];
+  const pinned = PinnedRunner.open();
+  const notes: string[] = [pinned.note];
   const cells: Cell[] = [];
   const extras: Extras = {};
   const server = options.workloads.includes('http-get') ? await startLoopbackServer() : undefined;
@@ -148,7 +148,7 @@ export async function runLocalBench(options: LocalBenchOptions): Promise<BenchRe
       const measured = await measureWarm(job, variants, progress);
       cells.push(...measured.cells);
       if (job.workload === 'echo-1kb' && options.variants.includes('wasm-raw')) stability = measured.stability;
-      await measureInProcess(job, variants, measured.cells, { workspace, native, notes, progress });
+      await measureInProcess(job, variants, measured.cells, { workspace, native, notes, progress, pinned });
     }
     if (options.workloads.includes('cold-start')) {
       const job: Job = {
@@ -168,14 +168,33 @@ export async function runLocalBench(options: LocalBenchOptions): Promise<BenchRe
     const inProcessSamples = options.quick ? 2000 : 20_000;
     if (options.workloads.includes('echo-1kb')) {
       const wasm = (await buildHandlers({ workspace, install })).handlers[BENCH_HANDLER];
-      if (wasm) extras.hostCostUs = await hostCost(wasm, workloadEvent('echo-1kb'), inProcessSamples, 2000);
+      const event = Buffer.from(workloadEvent('echo-1kb')).toString('base64');
+      if (wasm) {
+        extras.hostCostUs = await pinned.run({
+          kind: 'host-cost',
+          path: wasm,
+          event,
+          samples: inProcessSamples,
+          warmup: 2000,
+        });
+      }
     }
     if (server && options.workloads.includes('http-get')) {
       const guest = (await buildHandlers({ workspace, install })).handlers['http-guest'];
-      if (guest) extras.bridgeCostUs = await bridgeCost(guest, server, options.quick ? 200 : 1000);
-      else notes.push('the bridge cost per call needs the `http-guest` test guest, which this workspace lacks');
+      const samples = options.quick ? 200 : 1000;
+      if (guest) {
+        extras.bridgeCostUs = await pinned.run({
+          kind: 'bridge-cost',
+          guest,
+          url: server.url,
+          grant: server.grant,
+          samples,
+        });
+      } else notes.push('the bridge cost per call needs the `http-guest` test guest, which this workspace lacks');
     }
-    if (options.workloads.includes('aws-getitem')) extras.signingCostUs = await signingCost(options.quick ? 500 : 5000);
+    if (options.workloads.includes('aws-getitem')) {
+      extras.signingCostUs = await pinned.run({ kind: 'signing-cost', samples: options.quick ? 500 : 5000 });
+    }
   } finally {
     await server?.close();
     moto?.stop();
@@ -283,13 +302,15 @@ async function measureInProcess(
   job: Job,
   variants: Prepared[],
   cells: Cell[],
-  context: { workspace: string; native: NativeBench; notes: string[]; progress: Progress },
+  context: { workspace: string; native: NativeBench; notes: string[]; progress: Progress; pinned: PinnedRunner },
 ): Promise<void> {
   const warmup = Math.max(3, Math.round(job.samples / 10));
-  const allowHosts = job.egress ? parseEgressPolicy([job.egress], 'bench') : undefined;
-  const aws = job.aws ? awsConfig(job.aws) : undefined;
+  const { pinned } = context;
+  const event = Buffer.from(job.event).toString('base64');
+  const timing = { event, samples: job.samples, warmup };
   // The guest sees its region and endpoint (never the keys), as on Lambda.
   const env = job.aws ? awsGuestVariables(job.aws) : undefined;
+  const outbound = { egress: job.egress, aws: job.aws, env };
   // The in-process answers must agree too, as the Invoke API's did.
   let referenceResponse: string | undefined;
   for (const v of variants) {
@@ -297,20 +318,16 @@ async function measureInProcess(
     switch (v.variant) {
       case 'wasm-raw':
       case 'wasm-fresh':
-        run = await wasmInProcess(
-          { path: v.fn.code, instanceMode: v.variant === 'wasm-fresh' ? 'fresh' : 'reuse', allowHosts, aws, env },
-          job.event,
-          job.samples,
-          warmup,
-        );
+        run = await pinned.run({
+          kind: 'wasm',
+          path: v.fn.code,
+          instanceMode: v.variant === 'wasm-fresh' ? 'fresh' : 'reuse',
+          ...outbound,
+          ...timing,
+        });
         break;
       case 'wasm-component':
-        run = await wasmInProcess(
-          { path: '', componentDir: v.fn.code, allowHosts, aws, env },
-          job.event,
-          job.samples,
-          warmup,
-        );
+        run = await pinned.run({ kind: 'wasm', path: '', componentDir: v.fn.code, ...outbound, ...timing });
         break;
       case 'wasm-managed':
         note(
@@ -324,12 +341,14 @@ async function measureInProcess(
         if (context.native.hasInProcess && (job.handler === BENCH_HANDLER || job.handler === 'fetch')) {
           const allocator = v.variant === 'native' && context.native.hasMimalloc(job.handler) ? 'mimalloc' : 'musl';
           const binary = await context.native.inProcess(allocator);
-          run = await nativeInProcess(binary, job.handler, job.event, job.samples, warmup);
+          run = await nativeInProcess(binary, job.handler, job.event, job.samples, warmup, (file, args) =>
+            pinned.exec(file, args),
+          );
         }
         break;
       case 'node':
         if (v.nodeModule && existsSync(v.nodeModule))
-          run = await nodeInProcess(v.nodeModule, job.event, job.samples, warmup, job.aws);
+          run = await pinned.run({ kind: 'node', module: v.nodeModule, env: job.aws, ...timing });
         break;
     }
     context.progress.step(`${job.workload} · ${v.variant} in-process`, job.samples);
@@ -452,6 +471,8 @@ async function runProjectBench(
   if (events.length === 0) notes.push('no events/*.json: only the cold start with an empty event `{}` was measured');
   const variants = options.variants.filter((v) => v !== 'node' && v !== 'native-musl');
   const native = NativeBench.open(options);
+  const pinned = PinnedRunner.open();
+  notes.push(pinned.note);
   const warmSamples = Math.max(ROUNDS, Math.round(300 * (options.quick ? 0.1 : 1)));
   const coldSamples = options.quick ? 3 : 10;
   const cells: Cell[] = [];
@@ -469,7 +490,7 @@ async function runProjectBench(
       const prepared = await prepareVariants(variants, job, context);
       const measured = await measureWarm(job, prepared, progress);
       cells.push(...measured.cells);
-      await measureInProcess(job, prepared, measured.cells, { ...context, progress });
+      await measureInProcess(job, prepared, measured.cells, { ...context, progress, pinned });
     }
     const first = events[0];
     const job: Job = {
