@@ -297,66 +297,84 @@ async function measureWarm(
   }
 }
 
-/** The in-process figure of each variant: the handler called directly, with the same event bytes. */
+/**
+ * The in-process figure of each variant: the handler called directly, with the same event
+ * bytes, each run in a pinned child process (`PinnedRunner`). Variants are interleaved in
+ * rounds, as the client figures are: the speed of a cloud machine's CPU drifts over seconds
+ * (here a 1 MB transform took 13 ms or 21 ms in the same pinned process, switching mid-run),
+ * so a variant measured all at once could land in a slow spell its baseline missed.
+ */
 async function measureInProcess(
   job: Job,
   variants: Prepared[],
   cells: Cell[],
   context: { workspace: string; native: NativeBench; notes: string[]; progress: Progress; pinned: PinnedRunner },
 ): Promise<void> {
-  const warmup = Math.max(3, Math.round(job.samples / 10));
-  const { pinned } = context;
-  const event = Buffer.from(job.event).toString('base64');
-  const timing = { event, samples: job.samples, warmup };
-  // The guest sees its region and endpoint (never the keys), as on Lambda.
-  const env = job.aws ? awsGuestVariables(job.aws) : undefined;
-  const outbound = { egress: job.egress, aws: job.aws, env };
+  const perRound = Math.ceil(job.samples / ROUNDS);
+  const runs = new Map<VariantName, InProcessRun>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const v of variants) {
+      const run = await inProcessRun(job, v, perRound, context);
+      context.progress.step(`${job.workload} · ${v.variant} in-process`, perRound);
+      if (!run) continue;
+      const sofar = runs.get(v.variant);
+      runs.set(v.variant, { ms: [...(sofar?.ms ?? []), ...run.ms], response: run.response });
+    }
+  }
   // The in-process answers must agree too, as the Invoke API's did.
   let referenceResponse: string | undefined;
   for (const v of variants) {
-    let run: InProcessRun | undefined;
-    switch (v.variant) {
-      case 'wasm-raw':
-      case 'wasm-fresh':
-        run = await pinned.run({
-          kind: 'wasm',
-          path: v.fn.code,
-          instanceMode: v.variant === 'wasm-fresh' ? 'fresh' : 'reuse',
-          ...outbound,
-          ...timing,
-        });
-        break;
-      case 'wasm-component':
-        run = await pinned.run({ kind: 'wasm', path: '', componentDir: v.fn.code, ...outbound, ...timing });
-        break;
-      case 'wasm-managed':
-        note(
-          context.notes,
-          "wasm-managed in-process: the same host as wasm-raw (the managed entry adds Node.js's JSON around it); not measured twice",
-        );
-        break;
-      case 'native':
-      case 'native-musl':
-        // The in-process binary links the workloads crate and the fetch example, not other handlers.
-        if (context.native.hasInProcess && (job.handler === BENCH_HANDLER || job.handler === 'fetch')) {
-          const allocator = v.variant === 'native' && context.native.hasMimalloc(job.handler) ? 'mimalloc' : 'musl';
-          const binary = await context.native.inProcess(allocator);
-          run = await nativeInProcess(binary, job.handler, job.event, job.samples, warmup, (file, args) =>
-            pinned.exec(file, args),
-          );
-        }
-        break;
-      case 'node':
-        if (v.nodeModule && existsSync(v.nodeModule))
-          run = await pinned.run({ kind: 'node', module: v.nodeModule, env: job.aws, ...timing });
-        break;
-    }
-    context.progress.step(`${job.workload} · ${v.variant} in-process`, job.samples);
+    const run = runs.get(v.variant);
     const target = cells.find((c) => c.variant === v.variant);
     if (!run || !target) continue;
     target.inProcess = summarize(run.ms);
     referenceResponse ??= run.response;
     if (run.response !== referenceResponse) target.mismatch = true;
+  }
+}
+
+/** `samples` in-process calls of one variant in a pinned child; undefined for a variant without the figure. */
+async function inProcessRun(
+  job: Job,
+  v: Prepared,
+  samples: number,
+  context: { native: NativeBench; notes: string[]; pinned: PinnedRunner },
+): Promise<InProcessRun | undefined> {
+  const { pinned } = context;
+  const warmup = Math.max(3, Math.round(job.samples / 10));
+  const timing = { event: Buffer.from(job.event).toString('base64'), samples, warmup };
+  // The guest sees its region and endpoint (never the keys), as on Lambda.
+  const env = job.aws ? awsGuestVariables(job.aws) : undefined;
+  const outbound = { egress: job.egress, aws: job.aws, env };
+  switch (v.variant) {
+    case 'wasm-raw':
+    case 'wasm-fresh':
+      return pinned.run({
+        kind: 'wasm',
+        path: v.fn.code,
+        instanceMode: v.variant === 'wasm-fresh' ? 'fresh' : 'reuse',
+        ...outbound,
+        ...timing,
+      });
+    case 'wasm-component':
+      return pinned.run({ kind: 'wasm', path: '', componentDir: v.fn.code, ...outbound, ...timing });
+    case 'wasm-managed':
+      note(
+        context.notes,
+        "wasm-managed in-process: the same host as wasm-raw (the managed entry adds Node.js's JSON around it); not measured twice",
+      );
+      return undefined;
+    case 'native':
+    case 'native-musl': {
+      // The in-process binary links the workloads crate and the fetch example, not other handlers.
+      if (!context.native.hasInProcess || (job.handler !== BENCH_HANDLER && job.handler !== 'fetch')) return undefined;
+      const allocator = v.variant === 'native' && context.native.hasMimalloc(job.handler) ? 'mimalloc' : 'musl';
+      const binary = await context.native.inProcess(allocator);
+      return nativeInProcess(binary, job.handler, job.event, samples, warmup, (file, args) => pinned.exec(file, args));
+    }
+    case 'node':
+      if (!v.nodeModule || !existsSync(v.nodeModule)) return undefined;
+      return pinned.run({ kind: 'node', module: v.nodeModule, env: job.aws, ...timing });
   }
 }
 
