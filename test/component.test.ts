@@ -115,7 +115,7 @@ describe('wasi-lambda build --component validation', () => {
   });
 
   it('refuses to wrap a core module that does not name the world version it was built for', async () => {
-    // As an SDK before 0.2.0 built it: the handler's exports, no `wasi-lambda:abi` section.
+    // As the SDK built it for world 0.1.0: the handler's exports, no `wasi-lambda:abi` section.
     const core = await parse(`(module (memory (export "memory") 1)
       (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 8))
       (func (export "cabi_post_handle") (param i32))

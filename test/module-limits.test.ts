@@ -275,10 +275,15 @@ describe('the export contract', () => {
 
   it.each([
     ['another version', '(@custom "wasi-lambda:abi" "0.1.0")', '"0.1.0"'],
-    ['two sections', `${ABI_MARKER} (@custom "wasi-lambda:abi" "${WIT_VERSION}")`, '2 sections'],
     ['an empty section', '(@custom "wasi-lambda:abi" "")', '""'],
-    // What a module says about itself is shown escaped and cut short, never as it is.
-    ['a hostile one', `(@custom "wasi-lambda:abi" "\\1b[2J${'x'.repeat(10_000)}")`, '"\\u001b[2Jxxxxxxxx'],
+    // What a module says about itself is shown with everything but printable ASCII escaped.
+    [
+      'terminal escapes',
+      '(@custom "wasi-lambda:abi" "\\1b[2J\\c2\\9b2J\\e2\\80\\ae0.2.0")',
+      '"\\u{1b}[2J\\u{9b}2J\\u{202e}0.2.0"',
+    ],
+    // What a module says about itself is read no further than 64 bytes, and shown cut short.
+    ['10,000 bytes', `(@custom "wasi-lambda:abi" "${'x'.repeat(10_000)}")`, `"${'x'.repeat(64)}"…`],
   ])('refuses a wasi-lambda:abi section naming %s', async (_, section, shown) => {
     const module = await compileGuest(await wasm(world('(i32.const 0)').replace(ABI_MARKER, section)));
     const err = await refusal(() => checkContract(module));
@@ -286,6 +291,13 @@ describe('the export contract', () => {
     expect(err.message).toContain(`the module was built for wasi-lambda:handler ${shown}`);
     expect(err.message).toContain(`this host implements ${WIT_VERSION}`);
     expect(err.message.length).toBeLessThan(400);
+  });
+
+  it('refuses two wasi-lambda:abi sections, even naming the same version', async () => {
+    const twice = world('(i32.const 0)').replace(ABI_MARKER, `${ABI_MARKER} ${ABI_MARKER}`);
+    const err = await refusal(async () => checkContract(await compileGuest(await wasm(twice))));
+    expect(err.code).toBe('CONTRACT_MISSING');
+    expect(err.message).toMatch(/^the module has 2 `wasi-lambda:abi` custom sections/);
   });
 
   it('refuses an export of the wrong type', async () => {

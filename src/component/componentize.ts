@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toError, WasiLambdaError } from '../errors.js';
-import { checkAbiVersion } from '../host/abi.js';
+import { checkContract } from '../host/abi.js';
 
 /**
  * The WIT worlds a handler module implements: `lambda-handler` (`handle`), or, for a module
@@ -13,7 +13,10 @@ export type World = 'lambda-handler' | 'lambda-service';
 
 /** The world a core module implements, read from its exports. */
 export async function worldOf(core: Uint8Array): Promise<World> {
-  const module = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
+  return worldOfModule(await WebAssembly.compile(core as Uint8Array<ArrayBuffer>));
+}
+
+function worldOfModule(module: WebAssembly.Module): World {
   return WebAssembly.Module.exports(module).some((e) => e.name === 'init' && e.kind === 'function')
     ? 'lambda-service'
     : 'lambda-handler';
@@ -51,10 +54,12 @@ function reactorAdapterPath(): string {
 export async function componentize(core: Uint8Array): Promise<Uint8Array> {
   const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
   const adapter = await readFile(reactorAdapterPath());
-  // jco lifts the arguments by the world's layout; a core module built for another version
-  // of the world would misread them inside the component as it would on the direct path.
-  checkAbiVersion(await WebAssembly.compile(core as Uint8Array<ArrayBuffer>));
-  const world = await worldOf(core);
+  // The direct host's refusals, in its order: jco lifts the arguments by the world's layout,
+  // so a module built for another version of the world (`checkAbiVersion`) would misread them
+  // inside the component as it would on the direct path.
+  const module = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
+  checkContract(module);
+  const world = worldOfModule(module);
   try {
     const embedded = await componentEmbed({ binary: core, witSource: await readWorldWit(), world });
     return await componentNew(embedded, [['wasi_snapshot_preview1', adapter]]);

@@ -27,6 +27,8 @@ export const WIT_VERSION = '0.2.0';
  * for an older world that imports nothing from it would be accepted and misread its arguments.
  */
 export const ABI_SECTION = 'wasi-lambda:abi';
+/** The world version from which the SDK writes `ABI_SECTION`: modules of earlier ones have none. */
+const ABI_SECTION_SINCE = '0.2.0';
 
 /** The core exports of a module built for the world. */
 export interface HandlerExports {
@@ -121,33 +123,43 @@ export function checkContract(module: WebAssembly.Module): void {
 }
 
 /**
- * Refuses a module whose `wasi-lambda:abi` custom section is missing or names another version
- * of the world than `WIT_VERSION`.
- *
- * ```ts
- * checkAbiVersion(await WebAssembly.compile(bytes)); // throws CONTRACT_MISSING
- * ```
+ * Refuses a module whose `wasi-lambda:abi` custom section is missing, repeated, or names
+ * another version of the world than `WIT_VERSION`.
  */
-export function checkAbiVersion(module: WebAssembly.Module): void {
+function checkAbiVersion(module: WebAssembly.Module): void {
   const sections = WebAssembly.Module.customSections(module, ABI_SECTION);
-  if (sections.length === 0) {
+  const [section] = sections;
+  if (section === undefined) {
     throw new WasiLambdaError(
       'CONTRACT_MISSING',
       `the module has no \`${ABI_SECTION}\` custom section, so nothing says which version of ${WIT_PACKAGE} it was built for ` +
-        `(wasi-lambda's SDK writes it since ${WIT_VERSION}): rebuild it with the same wasi-lambda version as the host ` +
+        `(wasi-lambda's SDK writes it from world ${ABI_SECTION_SINCE} on): rebuild it with the same wasi-lambda version as the host ` +
         `(\`wasi-lambda build\`); a hand-written module declares it with (@custom "${ABI_SECTION}" "${WIT_VERSION}")`,
     );
   }
-  // Two sections, or one that two linked copies of the SDK concatenated, name no one version.
-  const named = sections.length === 1 ? new TextDecoder().decode(sections[0]) : undefined;
-  if (named !== WIT_VERSION) {
-    const shown = named === undefined ? `${sections.length} sections` : JSON.stringify(named.slice(0, 40));
+  if (sections.length > 1) {
     throw new WasiLambdaError(
       'CONTRACT_MISSING',
-      `the module was built for ${WIT_PACKAGE} ${shown} (its \`${ABI_SECTION}\` section), but this host implements ${WIT_VERSION}: ` +
-        'rebuild it with the same wasi-lambda version as the host (`wasi-lambda build`)',
+      `the module has ${sections.length} \`${ABI_SECTION}\` custom sections; one names the version of ${WIT_PACKAGE} it was built for`,
     );
   }
+  // Only the first bytes are read: the section is the module's to fill, up to its whole size.
+  const named = new TextDecoder().decode(new Uint8Array(section, 0, Math.min(section.byteLength, 64)));
+  if (section.byteLength > 64 || named !== WIT_VERSION) {
+    throw new WasiLambdaError(
+      'CONTRACT_MISSING',
+      `the module was built for ${WIT_PACKAGE} ${printable(named, section.byteLength > 64)} (its \`${ABI_SECTION}\` section), ` +
+        `but this host implements ${WIT_VERSION}: rebuild it with the same wasi-lambda version as the host (\`wasi-lambda build\`)`,
+    );
+  }
+}
+
+/** `text` quoted with every character outside printable ASCII escaped, so a log shows it as it is. */
+function printable(text: string, cut: boolean): string {
+  const escaped = [...text]
+    .map((c) => (/^[\x20-\x7e]$/.test(c) && c !== '"' && c !== '\\' ? c : `\\u{${c.codePointAt(0)?.toString(16)}}`))
+    .join('');
+  return `"${escaped}"${cut ? '…' : ''}`;
 }
 
 /** Size and alignment of the argument tuple `(list<u8>, context)`. */
