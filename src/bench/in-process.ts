@@ -211,7 +211,15 @@ export async function nativeInProcess(
 
 /**
  * The Node.js twin called directly, bytes in and bytes out as its runtime client does it:
- * `JSON.parse` of the event's text, the handler, `JSON.stringify` of its answer.
+ * `JSON.parse` of the event's text, the handler, `JSON.stringify` of its answer. `env` is the
+ * function's environment: for the run it replaces every `AWS_*` variable of this process (the
+ * twin's SDK must see the bench's endpoint and keys, not the caller's profile or session
+ * token), and the process's own are restored after it. The module, and an SDK client it
+ * builds at load, keep what they read, so `PinnedRunner` runs each twin in a process of its own.
+ *
+ * ```ts
+ * const run = await nodeInProcess('baselines/node/hello.mjs', bytes, 300, 30, {});
+ * ```
  */
 export async function nodeInProcess(
   modulePath: string,
@@ -220,9 +228,9 @@ export async function nodeInProcess(
   warmup: number,
   env: Readonly<Record<string, string>> = {},
 ): Promise<InProcessRun> {
-  // The function's environment (an SDK client reads its endpoint and credentials from it) is
-  // this process's for the run, and restored after it.
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  const replaced = [...Object.keys(process.env).filter((name) => name.startsWith('AWS_')), ...Object.keys(env)];
+  const saved = Object.fromEntries(replaced.map((name) => [name, process.env[name]]));
+  for (const name of replaced) delete process.env[name];
   Object.assign(process.env, env);
   try {
     return await timeNodeHandler(modulePath, event, samples, warmup);

@@ -9,16 +9,24 @@ import type { InProcessAnswers, InProcessJob } from './in-process-jobs.js';
 
 const execFileAsync = promisify(execFile);
 
-/** The first CPU this process may run on (`Cpus_allowed_list` of /proc/self/status), on Linux. */
-function firstAllowedCpu(): number | undefined {
+/** The CPUs this process may run on (`Cpus_allowed_list` of /proc/self/status), on Linux. */
+function allowedCpus(): number[] {
+  let status: string;
   try {
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const list = /^Cpus_allowed_list:\s*(\d+)/m.exec(status);
-    return list?.[1] === undefined ? undefined : Number(list[1]);
+    status = readFileSync('/proc/self/status', 'utf8');
   } catch {
-    return undefined;
+    return [];
   }
+  const list = /^Cpus_allowed_list:\s*([\d,-]+)/m.exec(status)?.[1] ?? '';
+  return list.split(',').flatMap((range) => {
+    const [from, to = from] = range.split('-').map(Number);
+    if (from === undefined || to === undefined || !(to >= from)) return [];
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  });
 }
+
+/** How long one child may take; a stuck job (an SDK retrying a dead endpoint) must not hang the bench. */
+const CHILD_TIMEOUT_MS = 10 * 60_000;
 
 /** The child's bundle: beside the calling bundle in `dist/`, the built one when run from the sources. */
 function childScript(): string {
@@ -44,34 +52,57 @@ function childScript(): string {
 export class PinnedRunner {
   /** The CPU the children run on; undefined: unpinned. */
   readonly cpu: number | undefined;
+  /** The CPUs the bench itself may use. */
+  readonly #allowed: readonly number[];
   readonly #script: string;
 
-  private constructor(cpu: number | undefined, script: string) {
+  private constructor(cpu: number | undefined, allowed: readonly number[], script: string) {
     this.cpu = cpu;
+    this.#allowed = allowed;
     this.#script = script;
   }
 
+  /**
+   * Pins to the first CPU the bench may use, if `taskset` can; otherwise the children run
+   * unpinned.
+   *
+   * ```ts
+   * const runner = PinnedRunner.open();
+   * console.log(runner.note);
+   * ```
+   */
   static open(): PinnedRunner {
-    const cpu = firstAllowedCpu();
+    const allowed = allowedCpus();
+    const [cpu] = allowed;
     const pinnable = cpu !== undefined && spawnSync('taskset', ['-c', String(cpu), 'true']).status === 0;
-    return new PinnedRunner(pinnable ? cpu : undefined, childScript());
+    return new PinnedRunner(pinnable ? cpu : undefined, allowed, childScript());
   }
 
   /** How the in-process figures were taken, for the report's notes. */
   get note(): string {
-    return this.cpu === undefined
-      ? 'in-process figures: each variant in a child process, unpinned (no `taskset` here): on a machine whose CPUs differ, ratios move from run to run'
-      : `in-process figures: each variant in a child process pinned to CPU ${this.cpu} (\`taskset\`), so that both sides of a ratio run on the same CPU; client and server figures unpinned`;
+    if (this.cpu === undefined) {
+      return 'in-process figures: each variant in a child process, unpinned (no `taskset` here): on a machine whose CPUs differ, ratios move from run to run';
+    }
+    if (this.#allowed.length === 1) {
+      return `the whole bench ran confined to CPU ${this.cpu} (its affinity allows no other): client and server figures share that one CPU with the emulator, the client and the runtime`;
+    }
+    return `in-process figures: each variant in a child process pinned to CPU ${this.cpu} (\`taskset\`), so that both sides of a ratio run on the same CPU; client and server figures unpinned (CPUs ${this.#allowed.join(', ')})`;
   }
 
-  /** Runs `job` in a pinned Node.js child; its answer. */
+  /** Runs `job` in a pinned Node.js child; its answer, or the child's error, with its code. */
   async run<J extends InProcessJob>(job: J): Promise<InProcessAnswers[J['kind']]> {
     const dir = mkdtempSync(join(tmpdir(), 'wasi-lambda-bench-'));
     try {
       const jobFile = join(dir, 'job.json');
       const answerFile = join(dir, 'answer.json');
       writeFileSync(jobFile, JSON.stringify(job));
-      await this.exec(process.execPath, [this.#script, jobFile, answerFile]);
+      const what =
+        job.kind === 'wasm'
+          ? `wasm ${job.componentDir ?? job.path}`
+          : job.kind === 'node'
+            ? `node ${job.module}`
+            : job.kind;
+      await this.exec(process.execPath, [this.#script, jobFile, answerFile], what);
       const reply = JSON.parse(readFileSync(answerFile, 'utf8')) as
         | { answer: InProcessAnswers[J['kind']] }
         | { error: { code?: ErrorCode; message: string } };
@@ -82,21 +113,22 @@ export class PinnedRunner {
     }
   }
 
-  /** Runs `file` pinned; its stdout. A failure rejects with the child's stderr. */
-  async exec(file: string, args: readonly string[]): Promise<string> {
+  /** Runs `file` pinned; its stdout. A failure rejects naming `what` and with the child's stderr. */
+  async exec(file: string, args: readonly string[], what = file): Promise<string> {
     const [command, argv] =
       this.cpu === undefined ? [file, args] : ['taskset', ['-c', String(this.cpu), file, ...args]];
     try {
-      const { stdout } = await execFileAsync(command, argv, { maxBuffer: 64 * 1024 * 1024 });
+      const { stdout } = await execFileAsync(command, argv, {
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: CHILD_TIMEOUT_MS,
+      });
       return stdout;
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr?.trim();
       throw new WasiLambdaError(
         'INVALID_INPUT',
-        `the in-process measurement \`${file}\` failed: ${stderr || toError(err).message}`,
-        {
-          cause: err,
-        },
+        `the in-process measurement (${what}) failed: ${stderr || toError(err).message}`,
+        { cause: err },
       );
     }
   }

@@ -311,25 +311,23 @@ async function measureInProcess(
   context: { workspace: string; native: NativeBench; notes: string[]; progress: Progress; pinned: PinnedRunner },
 ): Promise<void> {
   const perRound = Math.ceil(job.samples / ROUNDS);
-  const runs = new Map<VariantName, InProcessRun>();
+  const ms = new Map<VariantName, number[]>();
+  // The in-process answers must agree too, as the Invoke API's did, in every round.
+  let referenceResponse: string | undefined;
   for (let round = 0; round < ROUNDS; round++) {
     for (const v of variants) {
       const run = await inProcessRun(job, v, perRound, context);
       context.progress.step(`${job.workload} · ${v.variant} in-process`, perRound);
-      if (!run) continue;
-      const sofar = runs.get(v.variant);
-      runs.set(v.variant, { ms: [...(sofar?.ms ?? []), ...run.ms], response: run.response });
+      const target = cells.find((c) => c.variant === v.variant);
+      if (!run || !target) continue;
+      ms.set(v.variant, [...(ms.get(v.variant) ?? []), ...run.ms]);
+      referenceResponse ??= run.response;
+      if (run.response !== referenceResponse) target.mismatch = true;
     }
   }
-  // The in-process answers must agree too, as the Invoke API's did.
-  let referenceResponse: string | undefined;
-  for (const v of variants) {
-    const run = runs.get(v.variant);
-    const target = cells.find((c) => c.variant === v.variant);
-    if (!run || !target) continue;
-    target.inProcess = summarize(run.ms);
-    referenceResponse ??= run.response;
-    if (run.response !== referenceResponse) target.mismatch = true;
+  for (const cell of cells) {
+    const times = ms.get(cell.variant);
+    if (times) cell.inProcess = summarize(times);
   }
 }
 
@@ -341,7 +339,9 @@ async function inProcessRun(
   context: { native: NativeBench; notes: string[]; pinned: PinnedRunner },
 ): Promise<InProcessRun | undefined> {
   const { pinned } = context;
-  const warmup = Math.max(3, Math.round(job.samples / 10));
+  // Each child warms up afresh: a tenth of its samples, and the Node.js-hosted ones for at
+  // least 500 ms besides (`warmUp`), for V8's tiers.
+  const warmup = Math.max(3, Math.round(samples / 10));
   const timing = { event: Buffer.from(job.event).toString('base64'), samples, warmup };
   // The guest sees its region and endpoint (never the keys), as on Lambda.
   const env = job.aws ? awsGuestVariables(job.aws) : undefined;
