@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'no
 import { join } from 'node:path';
 import { buildContext, outputDir } from '../build/build-handlers.js';
 import { bootstrapCargoArgs } from '../build/build-native.js';
-import { packageName, runCargo } from '../build/cargo.js';
+import { runCargo } from '../build/cargo.js';
 import { capture } from '../build/run.js';
 import { NATIVE_TARGET, resolveToolchain, type Toolchain } from '../build/toolchain.js';
 import { WasiLambdaError } from '../errors.js';
@@ -14,11 +14,17 @@ export type Allocator = 'mimalloc' | 'musl';
 export const INPROCESS_PACKAGE = 'bench-inprocess';
 
 interface Metadata {
-  packages: { name: string; features: Record<string, string[]> }[];
+  packages: { id: string; name: string; features: Record<string, string[]> }[];
 }
 
-/** Package name → its features, for the workspace's own packages (no network). */
-function workspaceFeatures(workspace: string, toolchain: Toolchain): Map<string, string[]> {
+interface WorkspacePackage {
+  /** Cargo's id: the `-p` spec that names the package alone (see `HandlerPackage.id`). */
+  id: string;
+  features: string[];
+}
+
+/** Package name → its id and features, for the workspace's own packages (no network). */
+function workspacePackages(workspace: string, toolchain: Toolchain): Map<string, WorkspacePackage> {
   const result = capture(
     toolchain.cargo,
     ['metadata', '--no-deps', '--format-version', '1', '--offline', '--manifest-path', join(workspace, 'Cargo.toml')],
@@ -26,7 +32,7 @@ function workspaceFeatures(workspace: string, toolchain: Toolchain): Map<string,
   );
   if (result.status !== 0) throw new WasiLambdaError('BUILD_FAILED', `cargo metadata failed: ${result.stderr.trim()}`);
   const metadata = JSON.parse(result.stdout) as Metadata;
-  return new Map(metadata.packages.map((p) => [p.name, Object.keys(p.features)]));
+  return new Map(metadata.packages.map((p) => [p.name, { id: p.id, features: Object.keys(p.features) }]));
 }
 
 /**
@@ -37,14 +43,14 @@ function workspaceFeatures(workspace: string, toolchain: Toolchain): Map<string,
 export class NativeBench {
   readonly #workspace: string;
   readonly #toolchain: Toolchain;
-  readonly #features: Map<string, string[]>;
+  readonly #packages: Map<string, WorkspacePackage>;
   readonly #out: string;
   readonly #built = new Map<string, string>();
 
   private constructor(workspace: string, toolchain: Toolchain) {
     this.#workspace = workspace;
     this.#toolchain = toolchain;
-    this.#features = workspaceFeatures(workspace, toolchain);
+    this.#packages = workspacePackages(workspace, toolchain);
     this.#out = join(outputDir(workspace), 'bench');
   }
 
@@ -55,17 +61,17 @@ export class NativeBench {
 
   /** Whether `pkg` can be built with mimalloc as its global allocator. */
   hasMimalloc(pkg: string): boolean {
-    return this.#features.get(pkg)?.includes('mimalloc') ?? false;
+    return this.#packages.get(pkg)?.features.includes('mimalloc') ?? false;
   }
 
   /** Whether the workspace has the in-process binary (this repository does; a user's project does not). */
   get hasInProcess(): boolean {
-    return this.#features.has(INPROCESS_PACKAGE);
+    return this.#packages.has(INPROCESS_PACKAGE);
   }
 
   /** The handler's `bootstrap` with the allocator, built as `wasi-lambda build --native` builds it. */
   async bootstrap(pkg: string, allocator: Allocator): Promise<string> {
-    return this.#build(pkg, allocator, bootstrapCargoArgs(pkg));
+    return this.#build(pkg, allocator, bootstrapCargoArgs(this.#id(pkg)));
   }
 
   /** The in-process binary with the allocator. */
@@ -73,10 +79,18 @@ export class NativeBench {
     if (!this.hasInProcess) {
       throw new WasiLambdaError('HANDLER_NOT_FOUND', `the workspace has no ${INPROCESS_PACKAGE} package`);
     }
-    return this.#build(INPROCESS_PACKAGE, allocator, ['build', '-p', INPROCESS_PACKAGE, '--bin', INPROCESS_PACKAGE]);
+    const id = this.#id(INPROCESS_PACKAGE);
+    return this.#build(INPROCESS_PACKAGE, allocator, ['build', '-p', id, '--bin', INPROCESS_PACKAGE]);
+  }
+
+  #id(pkg: string): string {
+    const found = this.#packages.get(pkg);
+    if (!found) throw new WasiLambdaError('HANDLER_NOT_FOUND', `the workspace has no package named ${pkg}`);
+    return found.id;
   }
 
   async #build(pkg: string, allocator: Allocator, args: string[]): Promise<string> {
+    const id = this.#id(pkg);
     const key = `${pkg}/${allocator}`;
     const cached = this.#built.get(key);
     if (cached) return cached;
@@ -93,7 +107,7 @@ export class NativeBench {
       this.#workspace,
       [...args, ...features],
       (artifact) => {
-        if (packageName(artifact.package_id ?? '') !== pkg || !artifact.target?.crate_types?.includes('bin')) return;
+        if (artifact.package_id !== id || !artifact.target?.crate_types?.includes('bin')) return;
         executable = artifact.executable ?? artifact.filenames?.[0];
       },
       pkg === INPROCESS_PACKAGE ? [] : ['-A', 'dead_code'],

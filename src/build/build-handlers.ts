@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WasiLambdaError } from '../errors.js';
 import { WIT_VERSION } from '../host/abi.js';
-import { packageName, runCargo } from './cargo.js';
+import { runCargo } from './cargo.js';
 import { handlerPackages } from './cargo-metadata.js';
 import { withProgress } from './progress.js';
 import { hashSources } from './source-hash.js';
@@ -81,12 +81,12 @@ function buildInputs(workspace: string): string {
  */
 export async function compileWorkspace(workspace: string, toolchain: Toolchain): Promise<Record<string, string>> {
   const artifacts: Record<string, string> = {};
-  for (const { name } of handlerPackages(workspace, toolchain)) {
-    await runCargo(toolchain, workspace, ['rustc', '-p', name, '--lib', '--crate-type', 'cdylib'], (artifact) => {
+  for (const { name, id } of handlerPackages(workspace, toolchain)) {
+    await runCargo(toolchain, workspace, ['rustc', '-p', id, '--lib', '--crate-type', 'cdylib'], (artifact) => {
       if (!artifact.target?.crate_types?.includes('cdylib')) return;
       // Some registry crates are cdylibs too (crc-fast, under the AWS SDK's checksums): only
       // the package asked for is the handler.
-      if (!artifact.package_id?.startsWith('path+') || packageName(artifact.package_id) !== name) return;
+      if (artifact.package_id !== id) return;
       const wasm = artifact.filenames?.find((file) => file.endsWith('.wasm'));
       if (wasm) artifacts[name] = wasm;
     });

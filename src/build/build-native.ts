@@ -2,8 +2,8 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { WasiLambdaError } from '../errors.js';
 import { type BuildOptions, buildContext, outputDir } from './build-handlers.js';
-import { packageName, runCargo } from './cargo.js';
-import { handlerPackages } from './cargo-metadata.js';
+import { runCargo } from './cargo.js';
+import { type HandlerPackage, handlerPackages } from './cargo-metadata.js';
 import { freshStamp, writeStamp } from './stamp.js';
 import { NATIVE_TARGET, resolveToolchain, type Toolchain } from './toolchain.js';
 import { zip } from './zip.js';
@@ -27,11 +27,11 @@ export interface NativeBuildResult {
  * executable (the #[handler] macro supplies `main` on native targets), unwinding so a panic is
  * reported like the wasm build's.
  */
-export function bootstrapCargoArgs(pkg: string): string[] {
+export function bootstrapCargoArgs(packageId: string): string[] {
   return [
     'rustc',
     '-p',
-    pkg,
+    packageId,
     '--lib',
     '--crate-type',
     'bin',
@@ -42,15 +42,14 @@ export function bootstrapCargoArgs(pkg: string): string[] {
   ];
 }
 
-async function compileBootstrap(workspace: string, toolchain: Toolchain, pkg: string): Promise<string> {
+async function compileBootstrap(workspace: string, toolchain: Toolchain, pkg: HandlerPackage): Promise<string> {
   let executable: string | undefined;
   await runCargo(
     toolchain,
     workspace,
-    bootstrapCargoArgs(pkg),
+    bootstrapCargoArgs(pkg.id),
     (artifact) => {
-      const isBootstrap =
-        artifact.target?.crate_types?.includes('bin') && packageName(artifact.package_id ?? '') === pkg;
+      const isBootstrap = artifact.target?.crate_types?.includes('bin') && artifact.package_id === pkg.id;
       // cargo leaves `executable` null for a library target built as a binary.
       if (isBootstrap) executable = artifact.executable ?? artifact.filenames?.[0];
     },
@@ -85,7 +84,7 @@ export async function buildNative(options: BuildOptions = {}): Promise<NativeBui
   note(`building native ${NATIVE_TARGET} bootstraps in ${workspace} with ${toolchain.version} (${toolchain.kind})`);
   const bootstraps: Record<string, NativeArtifact> = {};
   for (const pkg of handlerPackages(workspace, toolchain)) {
-    const executable = await compileBootstrap(workspace, toolchain, pkg.name);
+    const executable = await compileBootstrap(workspace, toolchain, pkg);
     const dir = join(out, pkg.name);
     mkdirSync(dir, { recursive: true });
     const bootstrap = join(dir, 'bootstrap');

@@ -3,7 +3,7 @@ import { capture } from './run.js';
 import type { Toolchain } from './toolchain.js';
 
 interface Metadata {
-  packages: { name: string; targets: { name: string; crate_types: string[] }[] }[];
+  packages: { id: string; name: string; targets: { name: string; crate_types: string[] }[] }[];
   workspace_members: string[];
 }
 
@@ -12,6 +12,11 @@ export interface HandlerPackage {
   name: string;
   /** The library target's name (`http_api` for package `http-api`). */
   libName: string;
+  /**
+   * Cargo's id of the package (`path+file:///…/examples/hello#0.1.0`): the `-p` spec that names
+   * it alone. Its name would not when a dependency shares it (a handler called `http` or `url`).
+   */
+  id: string;
 }
 
 /** The workspace's handler crates, from `cargo metadata` (no network). */
@@ -27,6 +32,6 @@ export function handlerPackages(workspace: string, toolchain: Pick<Toolchain, 'c
   const metadata = JSON.parse(result.stdout) as Metadata;
   return metadata.packages.flatMap((pkg) => {
     const lib = pkg.targets.find((target) => target.crate_types.includes('cdylib'));
-    return lib ? [{ name: pkg.name, libName: lib.name }] : [];
+    return lib ? [{ name: pkg.name, libName: lib.name, id: pkg.id }] : [];
   });
 }

@@ -42,7 +42,7 @@ export async function runCargo(
     ...(rustcArgs.length > 0 ? ['--', ...rustcArgs] : []),
   ];
   // `cargo rustc -p <handler>` runs once per handler: say which one.
-  const what = args[0] === 'rustc' && args[1] === '-p' ? `rustc -p ${args[2]}` : args[0];
+  const what = args[0] === 'rustc' && args[1] === '-p' ? `rustc -p ${packageName(args[2] ?? '')}` : args[0];
   const label = `cargo ${what} --target ${toolchain.target} (${workspace})`;
   const status = await withProgress(label, () =>
     stream(toolchain.cargo, full, {
