@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHandlers } from '../src/build/build-handlers.js';
 import { buildNative } from '../src/build/build-native.js';
 import { WasmHost } from '../src/host/wasm-host.js';
@@ -14,10 +14,15 @@ const WORKSPACE = resolve('wasm-handlers');
 /**
  * A workspace whose one handler is called `http`, as the `http` crate the SDK depends on is:
  * `cargo rustc -p http` is ambiguous there ("specification `http` is ambiguous"), so the build
- * must name the handler by its package id.
+ * must name the handler by its package id. It is reached through a symlink, as a user's
+ * checkout may be (and as `os.tmpdir()` is on macOS): cargo resolves a symlinked working
+ * directory, so the ids must come from the same manifest path as the build's.
+ *
+ * The workspace lives at one path across runs, so its own `target/` stays warm; it shares
+ * nothing with this repository's workspace but the SDK's sources and the lock file.
  */
 async function workspaceWithHandlerNamedHttp(): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'wasi-lambda-named-http-'));
+  const root = join(tmpdir(), 'wasi-lambda-named-http');
   const crate = join(root, 'http');
   await mkdir(join(crate, 'src'), { recursive: true });
   const manifest = await readFile(join(WORKSPACE, 'Cargo.toml'), 'utf8');
@@ -40,15 +45,13 @@ serde = { version = "1", features = ["derive"] }
 `,
   );
   await copyFile(join(WORKSPACE, 'examples', 'hello', 'src', 'lib.rs'), join(crate, 'src', 'lib.rs'));
-  // The workspace's lock file pins the same versions; the compiled dependencies are shared
-  // through links to the workspace's cargo output (not its `wasi-lambda` build outputs).
+  // The lock file pins the same versions, so nothing is resolved (offline); the Debian
+  // native route links a shim the workspace carries in support/.
   await copyFile(join(WORKSPACE, 'Cargo.lock'), join(root, 'Cargo.lock'));
-  await mkdir(join(root, 'target'));
-  for (const dir of ['release', 'debug', 'wasm32-wasip1', 'debian', 'x86_64-unknown-linux-musl']) {
-    const shared = join(WORKSPACE, 'target', dir);
-    if (existsSync(shared)) await symlink(shared, join(root, 'target', dir));
-  }
-  return root;
+  await cp(join(WORKSPACE, 'support'), join(root, 'support'), { recursive: true });
+  const link = join(await mkdtemp(join(tmpdir(), 'wasi-lambda-link-')), 'workspace');
+  await symlink(root, link);
+  return link;
 }
 
 describe('a handler named like a crate in its dependency graph', () => {
@@ -58,13 +61,16 @@ describe('a handler named like a crate in its dependency graph', () => {
     workspace = await workspaceWithHandlerNamedHttp();
   });
 
+  // The link only; the workspace and its warm target stay for the next run.
+  afterAll(() => rm(dirname(workspace), { recursive: true, force: true }));
+
   it('is what cargo cannot name alone (the case this test is for)', async () => {
     const result = await run('cargo', ['pkgid', '--offline', 'http'], { cwd: workspace });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/ambiguous/);
   });
 
-  it('builds to a module that answers', async () => {
+  it('builds to a module that answers, through a symlinked path', async () => {
     const { handlers } = await buildHandlers({ workspace, note: () => {} });
     const path = handlers.http;
     expect(path).toBeDefined();

@@ -1,5 +1,5 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { buildContext, outputDir } from '../build/build-handlers.js';
 import { bootstrapCargoArgs } from '../build/build-native.js';
 import { runCargo } from '../build/cargo.js';
@@ -27,7 +27,15 @@ interface WorkspacePackage {
 function workspacePackages(workspace: string, toolchain: Toolchain): Map<string, WorkspacePackage> {
   const result = capture(
     toolchain.cargo,
-    ['metadata', '--no-deps', '--format-version', '1', '--offline', '--manifest-path', join(workspace, 'Cargo.toml')],
+    [
+      'metadata',
+      '--no-deps',
+      '--format-version',
+      '1',
+      '--offline',
+      '--manifest-path',
+      resolve(workspace, 'Cargo.toml'),
+    ],
     toolchain.env,
   );
   if (result.status !== 0) throw new WasiLambdaError('BUILD_FAILED', `cargo metadata failed: ${result.stderr.trim()}`);

@@ -90,6 +90,10 @@ export async function compileWorkspace(workspace: string, toolchain: Toolchain):
       const wasm = artifact.filenames?.find((file) => file.endsWith('.wasm'));
       if (wasm) artifacts[name] = wasm;
     });
+    // Not a module left out quietly (and then served from the build stamp as if built).
+    if (artifacts[name] === undefined) {
+      throw new WasiLambdaError('BUILD_FAILED', `cargo did not report a .wasm for ${name} (${id})`);
+    }
   }
   return artifacts;
 }

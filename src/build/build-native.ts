@@ -57,7 +57,7 @@ async function compileBootstrap(workspace: string, toolchain: Toolchain, pkg: Ha
     ['-A', 'dead_code'],
   );
   if (executable === undefined) {
-    throw new WasiLambdaError('BUILD_FAILED', `cargo did not report an executable for ${pkg}`);
+    throw new WasiLambdaError('BUILD_FAILED', `cargo did not report an executable for ${pkg.name}`);
   }
   return executable;
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { WasiLambdaError } from '../errors.js';
 import { capture } from './run.js';
 import type { Toolchain } from './toolchain.js';
@@ -23,7 +24,15 @@ export interface HandlerPackage {
 export function handlerPackages(workspace: string, toolchain: Pick<Toolchain, 'cargo' | 'env'>): HandlerPackage[] {
   const result = capture(
     toolchain.cargo,
-    ['metadata', '--no-deps', '--format-version', '1', '--offline', '--manifest-path', `${workspace}/Cargo.toml`],
+    [
+      'metadata',
+      '--no-deps',
+      '--format-version',
+      '1',
+      '--offline',
+      '--manifest-path',
+      resolve(workspace, 'Cargo.toml'),
+    ],
     toolchain.env,
   );
   if (result.status !== 0) {

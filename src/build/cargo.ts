@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { WasiLambdaError } from '../errors.js';
 import { withProgress } from './progress.js';
 import { stream } from './run.js';
@@ -32,6 +33,10 @@ export async function runCargo(
 ): Promise<void> {
   const full = [
     ...args,
+    // The manifest as `cargo metadata` was given it: run from `cwd` alone, cargo would resolve
+    // a symlinked workspace to its real path, and the package ids `-p` names would not match.
+    '--manifest-path',
+    resolve(workspace, 'Cargo.toml'),
     '--release',
     '--target',
     toolchain.target,
