@@ -1,9 +1,9 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { buildContext, outputDir } from '../build/build-handlers.js';
 import { bootstrapCargoArgs } from '../build/build-native.js';
 import { runCargo } from '../build/cargo.js';
-import { capture } from '../build/run.js';
+import { workspacePackages } from '../build/cargo-metadata.js';
 import { NATIVE_TARGET, resolveToolchain, type Toolchain } from '../build/toolchain.js';
 import { WasiLambdaError } from '../errors.js';
 
@@ -13,10 +13,6 @@ export type Allocator = 'mimalloc' | 'musl';
 /** The crate whose binary calls the handlers in-process (`wasm-handlers/bench/inprocess`). */
 export const INPROCESS_PACKAGE = 'bench-inprocess';
 
-interface Metadata {
-  packages: { id: string; name: string; features: Record<string, string[]> }[];
-}
-
 interface WorkspacePackage {
   /** Cargo's id: the `-p` spec that names the package alone (see `HandlerPackage.id`). */
   id: string;
@@ -24,23 +20,10 @@ interface WorkspacePackage {
 }
 
 /** Package name → its id and features, for the workspace's own packages (no network). */
-function workspacePackages(workspace: string, toolchain: Toolchain): Map<string, WorkspacePackage> {
-  const result = capture(
-    toolchain.cargo,
-    [
-      'metadata',
-      '--no-deps',
-      '--format-version',
-      '1',
-      '--offline',
-      '--manifest-path',
-      resolve(workspace, 'Cargo.toml'),
-    ],
-    toolchain.env,
+function packagesByName(workspace: string, toolchain: Toolchain): Map<string, WorkspacePackage> {
+  return new Map(
+    workspacePackages(workspace, toolchain).map((p) => [p.name, { id: p.id, features: Object.keys(p.features) }]),
   );
-  if (result.status !== 0) throw new WasiLambdaError('BUILD_FAILED', `cargo metadata failed: ${result.stderr.trim()}`);
-  const metadata = JSON.parse(result.stdout) as Metadata;
-  return new Map(metadata.packages.map((p) => [p.name, { id: p.id, features: Object.keys(p.features) }]));
 }
 
 /**
@@ -58,7 +41,7 @@ export class NativeBench {
   private constructor(workspace: string, toolchain: Toolchain) {
     this.#workspace = workspace;
     this.#toolchain = toolchain;
-    this.#packages = workspacePackages(workspace, toolchain);
+    this.#packages = packagesByName(workspace, toolchain);
     this.#out = join(outputDir(workspace), 'bench');
   }
 
