@@ -282,6 +282,8 @@ describe('the export contract', () => {
       '(@custom "wasi-lambda:abi" "\\1b[2J\\c2\\9b2J\\e2\\80\\ae0.2.0")',
       '"\\u{1b}[2J\\u{9b}2J\\u{202e}0.2.0"',
     ],
+    ['bytes that are not UTF-8', '(@custom "wasi-lambda:abi" "\\ff\\fe0.2.0")', '"\\u{fffd}\\u{fffd}0.2.0"'],
+    ['the version and a NUL', '(@custom "wasi-lambda:abi" "0.2.0\\00")', '"0.2.0\\u{0}"'],
     // What a module says about itself is read no further than 64 bytes, and shown cut short.
     ['10,000 bytes', `(@custom "wasi-lambda:abi" "${'x'.repeat(10_000)}")`, `"${'x'.repeat(64)}"…`],
   ])('refuses a wasi-lambda:abi section naming %s', async (_, section, shown) => {
